@@ -1,0 +1,108 @@
+# mreg: a git-style model registry.  Plain GNU make; see README.md.
+#
+#   make                 build ./mreg and libmreg.a
+#   make test            build and run every test under prove
+#   make demo            a walkthrough on a scratch registry
+#   make doc             man pages (asciidoctor); never needed by all/test
+#   make install         to $(DESTDIR)$(prefix)
+#   DEVELOPER=1          strict warnings as errors
+#   SANITIZE=address,undefined   sanitizer build
+#   V=1                  show the commands
+
+prefix ?= /usr/local
+bindir = $(prefix)/bin
+libdir = $(prefix)/lib
+includedir = $(prefix)/include
+mandir = $(prefix)/share/man
+
+CC ?= cc
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+PKGS = libgit2 yaml-0.1 libcrypto zlib jansson
+
+CFLAGS ?= -O2 -g
+BASIC_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Iinclude -Isrc -MMD -MP -Wall
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ifdef DEVELOPER
+BASIC_CFLAGS += -Werror -Wextra -Wno-unused-parameter -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wformat=2 -Wvla -Wdeclaration-after-statement -Wold-style-definition
+endif
+ifdef SANITIZE
+BASIC_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifndef V
+QUIET_CC = @echo '   ' CC $@;
+QUIET_AR = @echo '   ' AR $@;
+QUIET_LINK = @echo '   ' LINK $@;
+endif
+
+LIB_SRCS = $(sort $(wildcard src/*.c))
+CMD_SRCS = $(sort $(wildcard cmd/*.c))
+UNIT_SRCS = $(sort $(wildcard t/unit/*.c))
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+CMD_OBJS = $(CMD_SRCS:.c=.o)
+UNIT_PROGS = $(UNIT_SRCS:.c=.t)
+
+# Changing the flags rebuilds everything.
+FLAGS_FILE = .build-flags
+FLAGS_NOW = $(CC) $(CFLAGS) $(BASIC_CFLAGS) $(DEP_CFLAGS) $(LDFLAGS)
+
+all: mreg
+
+$(FLAGS_FILE): FORCE
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' >$@
+
+%.o: %.c $(FLAGS_FILE)
+	$(QUIET_CC)$(CC) $(CFLAGS) $(BASIC_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+
+libmreg.a: $(LIB_OBJS)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+mreg: $(CMD_OBJS) libmreg.a
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) libmreg.a $(DEP_LIBS)
+
+t/unit/%.t: t/unit/%.o libmreg.a
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libmreg.a $(DEP_LIBS)
+
+deps:
+	@./build-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_PROGS)
+	cd t && prove --exec ./run-test.sh --timer -j2 $(if $(V),-v) unit/*.t t[0-9]*.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./contrib/demo/demo.sh
+
+doc:
+	$(MAKE) -C Documentation
+
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/mreg
+	install -m 755 mreg $(DESTDIR)$(bindir)/mreg
+	install -m 644 libmreg.a $(DESTDIR)$(libdir)/libmreg.a
+	install -m 644 include/mreg/*.h $(DESTDIR)$(includedir)/mreg/
+	if test -d Documentation/man; then \
+		install -d $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 && \
+		install -m 644 Documentation/man/*.1 $(DESTDIR)$(mandir)/man1/ && \
+		{ ! ls Documentation/man/*.5 >/dev/null 2>&1 || \
+		  install -m 644 Documentation/man/*.5 $(DESTDIR)$(mandir)/man5/; }; \
+	fi
+
+clean:
+	rm -f mreg libmreg.a src/*.o src/*.d cmd/*.o cmd/*.d t/unit/*.o t/unit/*.d \
+		$(UNIT_PROGS) $(FLAGS_FILE)
+	rm -rf t/trash* t/unit/*.t
+	$(MAKE) -C Documentation clean
+
+.PHONY: all deps test demo doc install clean FORCE
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_SRCS:.c=.d)

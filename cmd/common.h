@@ -1,0 +1,56 @@
+/*
+ * common.h: what every command shares: diagnostics, exit codes, the
+ * command prototypes and the global options.
+ */
+#ifndef MREG_COMMON_H
+#define MREG_COMMON_H
+
+#include "mreg/mreg.h"
+#include "mreg/registry.h"
+#include "strbuf.h"
+#include "util.h"
+
+/* Exit statuses (DESIGN §7). */
+enum {
+	EXIT_OK = 0,
+	EXIT_NO = 1,		/* the answer is no: gate failed, not found */
+	EXIT_FATAL = 128,	/* bad input, I/O, corrupt store */
+	EXIT_USAGE = 129
+};
+
+/* Prints "fatal: ..." and exits 128. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Prints "error: ..." and returns -1. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints libmreg's last error as "error: ..." and returns the exit status it maps to. */
+int error_lib(int code);
+/* Prints libmreg's last error as "fatal: ..." and exits with its status. */
+void die_lib(int code) __attribute__((noreturn));
+/* The exit status for a libmreg error code. */
+int exit_status_for(int code);
+
+/* Global options, set by cmd/mreg.c before the command runs. */
+extern int opt_quiet;
+/* 1 when progress should be shown: stderr is a terminal and not --quiet. */
+int show_progress(void);
+
+/* ISO 8601 UTC: 2026-07-02T03:00:00Z */
+void format_time(char *buf, size_t len, int64_t t);
+
+/* Ends a command: checks stdout was written whole, returns `status`. */
+int finish_stdout(int status);
+
+#define CMD(name) int cmd_##name(int argc, const char **argv, struct mreg_registry *reg)
+CMD(init);
+CMD(config);
+CMD(register);
+CMD(show);
+CMD(list);
+CMD(export);
+CMD(cat);
+CMD(fsck);
+CMD(help);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * mreg: the command dispatcher.  Global options, then a command from the
+ * sorted table below, which gets the registry opened for it when it needs
+ * one.  A command's return value is the exit status.
+ */
+#include "common.h"
+#include "parse-options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NEED_REGISTRY = 1 };
+
+struct command {
+	const char *name;
+	int (*fn)(int, const char **, struct mreg_registry *);
+	int flags;
+	const char *summary;
+};
+
+/* Sorted by name: help lists them in this order. */
+static const struct command commands[] = {
+	{ "cat", cmd_cat, NEED_REGISTRY, "Write one verified file of a bundle to stdout" },
+	{ "config", cmd_config, NEED_REGISTRY, "Get and set registry options" },
+	{ "export", cmd_export, NEED_REGISTRY, "Write a verified bundle to a directory" },
+	{ "fsck", cmd_fsck, NEED_REGISTRY, "Check the registry's refs, bundles and artifacts" },
+	{ "help", cmd_help, 0, "Show help for mreg or one of its commands" },
+	{ "init", cmd_init, 0, "Create an empty registry" },
+	{ "list", cmd_list, NEED_REGISTRY, "List model versions" },
+	{ "register", cmd_register, NEED_REGISTRY, "Register a model bundle from a manifest" },
+	{ "show", cmd_show, NEED_REGISTRY, "Show every part of a model version" },
+};
+
+static const char *const mreg_usage[] = {
+	"mreg [-R DIR | --registry DIR] [--quiet] <command> [<args>]",
+	"mreg --version",
+	NULL
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void list_commands(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: %s\n   or: %s\n\nCommands:\n", mreg_usage[0], mreg_usage[1]);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(fp, "   %-12s%s\n", commands[i].name, commands[i].summary);
+	fprintf(fp, "\nSee 'mreg help <command>' or 'man mreg-<command>' for more.\n");
+}
+
+int cmd_help(int argc, const char **argv, struct mreg_registry *reg)
+{
+	const struct command *c;
+	const char *help_argv[] = { NULL, "-h", NULL };
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		list_commands(stdout);
+		return finish_stdout(0);
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		error("'%s' is not an mreg command; see 'mreg help'", argv[1]);
+		return EXIT_USAGE;
+	}
+	/* `mreg help CMD` is `mreg CMD -h`, but a successful one. */
+	help_argv[0] = c->name;
+	help_exit_status = 0;
+	return c->fn(2, help_argv, reg);
+}
+
+int main(int argc, const char **argv)
+{
+	const char *registry = NULL;
+	const struct command *c;
+	struct mreg_registry *reg = NULL;
+	int i, err, status;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-R") || !strcmp(a, "--registry")) {
+			if (++i >= argc) {
+				error("option '%s' requires a value", a);
+				list_commands(stderr);
+				return EXIT_USAGE;
+			}
+			registry = argv[i];
+		} else if (starts_with(a, "--registry=")) {
+			registry = a + strlen("--registry=");
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			opt_quiet = 1;
+		} else if (!strcmp(a, "--version")) {
+			printf("mreg version %s\n", MREG_VERSION);
+			return finish_stdout(0);
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			list_commands(stdout);
+			return finish_stdout(0);
+		} else {
+			error("unknown option '%s'", a);
+			list_commands(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[i]);
+	if (!c) {
+		error("'%s' is not an mreg command; see 'mreg help'", argv[i]);
+		return EXIT_USAGE;
+	}
+	if ((err = mreg_global_init()) < 0)
+		die("%s", mreg_error_last());
+	argc -= i;
+	argv += i;
+	/* -h needs no registry: let the command print its usage first. */
+	if ((c->flags & NEED_REGISTRY) && !(argc == 2 && !strcmp(argv[1], "-h")) &&
+	    (err = mreg_registry_discover(&reg, registry, NULL)) < 0)
+		die("%s", mreg_error_last());
+	if (!(c->flags & NEED_REGISTRY) && registry)
+		setenv("MREG_DIR", registry, 1);
+	status = c->fn(argc, argv, reg);
+	mreg_registry_free(reg);
+	mreg_global_shutdown();
+	return status;
+}

@@ -1,0 +1,188 @@
+/* mreg show: every part of a version, as text or JSON. */
+#include "common.h"
+#include "json.h"
+#include "parse-options.h"
+#include "mreg/model.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+
+static const char *const show_usage[] = {
+	"mreg show [--json] REF",
+	NULL
+};
+
+static json_t *file_json(const struct mreg_file *f)
+{
+	json_t *j = json_object();
+
+	if (strcmp(f->kind, "artifact"))
+		json_object_set_new(j, "kind", json_string(f->kind));
+	if (f->name)
+		json_object_set_new(j, "name", json_string(f->name));
+	if (f->version)
+		json_object_set_new(j, "version", json_string(f->version));
+	if (f->path)
+		json_object_set_new(j, "path", json_string(f->path));
+	else
+		json_object_set_new(j, "uri", json_string(f->uri));
+	json_object_set_new(j, "sha256", json_string(f->sha256));
+	json_object_set_new(j, "size", f->has_size ? json_integer((json_int_t)f->size)
+						   : json_null());
+	json_object_set_new(j, "stored", json_string(f->uri ? "external" :
+				mreg_file_in_store(f) ? "artifacts" : "git"));
+	return j;
+}
+
+static json_t *show_json(const struct mreg_model *m)
+{
+	static const char *const scalars[] = { "type", "objective", "runtime" };
+	static const char *const maps[] = {
+		"training", "lineage", "hyperparameters", "metrics", "privacy", "card",
+	};
+	json_t *j = json_object(), *arts = json_array(), *comps = json_array();
+	char when[32];
+	size_t i;
+
+	json_object_set_new(j, "name", json_string(m->name));
+	json_object_set_new(j, "version", json_string(m->version));
+	json_object_set_new(j, "ref", json_string(m->ref));
+	json_object_set_new(j, "digest", json_string(m->digest));
+	json_object_set_new(j, "status", json_string(m->status));
+	json_object_set_new(j, "owner", json_string(m->owner));
+	for (i = 0; i < ARRAY_SIZE(scalars); i++) {
+		const struct mreg_value *v = mreg_value_get(m->doc, scalars[i]);
+
+		json_object_set_new(j, scalars[i], v ? json_from_value(v) : json_null());
+	}
+	format_time(when, sizeof(when), m->time);
+	json_object_set_new(j, "time", json_string(when));
+	json_object_set_new(j, "commit", json_string(m->commit));
+	for (i = 0; i < m->nr_files; i++)
+		json_array_append_new(strcmp(m->files[i].kind, "artifact") ? comps : arts,
+				      file_json(&m->files[i]));
+	if (json_array_size(arts) == 1) {
+		json_object_set(j, "artifact", json_array_get(arts, 0));
+		json_decref(arts);
+	} else {
+		json_object_set_new(j, "artifact", arts);
+	}
+	json_object_set_new(j, "components", comps);
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		const struct mreg_value *v = mreg_value_get(m->doc, maps[i]);
+
+		json_object_set_new(j, maps[i], v ? json_from_value(v) : json_object());
+	}
+	json_object_set_new(j, "routes", json_array());
+	return j;
+}
+
+/* Nested maps flattened to dotted keys: "segments.new_user.ndcg_at_20  0.29". */
+static void print_flat(const char *prefix, const struct mreg_value *v)
+{
+	size_t i;
+
+	if (v->kind == MREG_VALUE_MAP && v->nr) {
+		for (i = 0; i < v->nr; i++) {
+			struct strbuf key = STRBUF_INIT;
+
+			strbuf_addf(&key, "%s%s%s", prefix, *prefix ? "." : "", v->keys[i]);
+			print_flat(key.buf, v->items[i]);
+			strbuf_release(&key);
+		}
+		return;
+	}
+	printf("  %-34s ", prefix);
+	if (v->kind == MREG_VALUE_SEQ) {
+		putchar('[');
+		for (i = 0; i < v->nr; i++)
+			printf("%s%s", i ? ", " : "",
+			       v->items[i]->text ? v->items[i]->text : "...");
+		puts("]");
+	} else if (v->kind == MREG_VALUE_MAP) {
+		puts("{}");
+	} else {
+		puts(v->text);
+	}
+}
+
+static void print_file(const struct mreg_file *f)
+{
+	struct strbuf label = STRBUF_INIT;
+
+	strbuf_addstr(&label, f->kind);
+	if (f->name)
+		strbuf_addf(&label, ".%s", f->name);
+	printf("  %-22s %-32s %s\n", label.buf, f->version ? f->version : "-",
+	       f->path ? f->path : f->uri);
+	if (f->has_size)
+		printf("  %-22s %" PRIu64 " bytes, sha256:%s%s\n", "", f->size, f->sha256,
+		       f->uri ? " (external)" : mreg_file_in_store(f) ? " (artifact store)" : "");
+	else
+		printf("  %-22s sha256:%s (external)\n", "", f->sha256);
+	strbuf_release(&label);
+}
+
+static void show_text(const struct mreg_model *m)
+{
+	static const char *const sections[] = {
+		"training", "lineage", "hyperparameters", "metrics", "privacy", "card",
+	};
+	static const char *const scalars[] = { "type", "objective", "runtime" };
+	char when[32];
+	size_t i;
+
+	format_time(when, sizeof(when), m->time);
+	printf("%-11s%s\n", "model", m->ref);
+	printf("%-11s%s\n", "digest", m->digest);
+	printf("%-11s%s\n", "status", m->status);
+	printf("%-11s%s\n", "owner", m->owner);
+	for (i = 0; i < ARRAY_SIZE(scalars); i++) {
+		const struct mreg_value *v = mreg_value_get(m->doc, scalars[i]);
+
+		if (v && v->text)
+			printf("%-11s%s\n", scalars[i], v->text);
+	}
+	printf("%-11s%s\n", "registered", when);
+	printf("%-11s%s\n", "routes", "(none)");
+	printf("\nartifact\n");
+	for (i = 0; i < m->nr_files; i++)
+		if (!strcmp(m->files[i].kind, "artifact"))
+			print_file(&m->files[i]);
+	printf("\ncomponents\n");
+	for (i = 0; i < m->nr_files; i++)
+		if (strcmp(m->files[i].kind, "artifact"))
+			print_file(&m->files[i]);
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
+		const struct mreg_value *v = mreg_value_get(m->doc, sections[i]);
+
+		if (!v)
+			continue;
+		printf("\n%s\n", sections[i]);
+		print_flat("", v);
+	}
+}
+
+int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
+{
+	int json = 0, err;
+	struct mreg_model *m = NULL;
+	struct option opts[] = {
+		OPT_BOOL(0, "json", &json, "one JSON object (fields in mreg-show(1))"),
+		OPT_END()
+	};
+
+	argc = parse_options(argc, argv, opts, show_usage);
+	if (argc != 1)
+		usage_with_options(show_usage, opts);
+	if ((err = mreg_model_lookup(&m, reg, argv[0])) < 0)
+		return error_lib(err);
+	if (json)
+		json_print(show_json(m));
+	else
+		show_text(m);
+	mreg_model_free(m);
+	return finish_stdout(0);
+}

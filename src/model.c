@@ -1,0 +1,377 @@
+/*
+ * Registering versions: validate the manifest, store every file (hashing
+ * while copying), write the bundle tree and its commit, then create the
+ * version ref and its status chain in one libgit2 transaction.  Nothing a
+ * reader can see changes until that transaction commits.
+ */
+#include "internal.h"
+#include "bundle.h"
+#include "manifest.h"
+#include "status.h"
+#include "mreg/name.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void model_ref(struct strbuf *sb, const char *name, const char *version)
+{
+	strbuf_addf(sb, "refs/mreg/models/%s/%s", name, version);
+}
+
+int mreg_file_in_store(const struct mreg_file *f)
+{
+	return f->path && f->size > MREG_BLOB_LIMIT;
+}
+
+void mreg_model_free(struct mreg_model *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->version);
+	free(m->ref);
+	free(m->owner);
+	free(m->status);
+	mreg_value_free(m->doc);
+	bundle_files_free(m->files, m->nr_files);
+	free(m);
+}
+
+static int version_exists(struct mreg_registry *reg, const char *name,
+			  const char *version)
+{
+	struct strbuf ref = STRBUF_INIT;
+	git_oid id;
+	int r;
+
+	model_ref(&ref, name, version);
+	r = git_reference_name_to_id(&id, reg->repo, ref.buf);
+	strbuf_release(&ref);
+	return r == 0;
+}
+
+/* NAME_YYYYMMDD_NNN: the first free number today (UTC). */
+static char *auto_version(struct mreg_registry *reg, const char *name)
+{
+	struct strbuf v = STRBUF_INIT;
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&now, &tm);
+	for (n = 1; n < 1000; n++) {
+		strbuf_reset(&v);
+		strbuf_addf(&v, "%s_%04d%02d%02d_%03d", name, tm.tm_year + 1900,
+			    tm.tm_mon + 1, tm.tm_mday, n);
+		if (strlen(v.buf) > MREG_NAME_MAX || !version_exists(reg, name, v.buf))
+			break;
+	}
+	return strbuf_detach(&v, NULL);
+}
+
+/*
+ * Stores one file: small ones as git blobs (their bytes are read once,
+ * at most 1 MiB + 1), large ones streamed into the artifact store.
+ */
+static int store_file(struct mreg_registry *reg, struct manifest_file *mf,
+		      git_oid *blob, const struct mreg_register_options *opts)
+{
+	struct strbuf buf = STRBUF_INIT;
+	char hex[MREG_HEX_SHA256 + 1];
+	uint64_t size = 0;
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(mf->source, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mreg_error_set(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
+				      "%s: cannot read '%s': %s", mf->where,
+				      mf->f.path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = mreg_error_set(MREG_EINVALID, "%s: '%s' is %s, not a file",
+				     mf->where, mf->f.path,
+				     S_ISDIR(st.st_mode) ? "a directory" : "special");
+		goto done;
+	}
+	if (st.st_size <= MREG_BLOB_LIMIT) {
+		if (strbuf_read_fd(&buf, fd, MREG_BLOB_LIMIT) < 0 && errno != EFBIG) {
+			err = mreg_error_set(MREG_EIO, "%s: cannot read '%s': %s",
+					     mf->where, mf->f.path, strerror(errno));
+			goto done;
+		}
+	}
+	if (st.st_size <= MREG_BLOB_LIMIT && buf.len <= MREG_BLOB_LIMIT) {
+		mreg_sha256_hex(hex, buf.buf, buf.len);
+		size = buf.len;
+		if (git_blob_create_from_buffer(blob, reg->repo, buf.buf, buf.len) < 0) {
+			err = mreg_error_git("cannot store file");
+			goto done;
+		}
+	} else {
+		/* It grew past the limit while we read it: stream it whole. */
+		if (lseek(fd, 0, SEEK_SET) < 0 ||
+		    (err = mreg_store_put_fd(hex, &size, reg, fd, st.st_size,
+					     opts->progress, opts->payload)) < 0) {
+			if (!err)
+				err = mreg_error_errno(MREG_EIO, "cannot read", mf->source);
+			goto done;
+		}
+	}
+	if (mf->expect_sha256 && strcmp(hex, mf->f.sha256)) {
+		err = mreg_error_set(MREG_EINVALID,
+				     "%s: '%s' has sha256 %s, but the manifest says %s",
+				     mf->where, mf->f.path, hex, mf->f.sha256);
+		goto done;
+	}
+	if (mf->f.has_size && size != mf->f.size) {
+		err = mreg_error_set(MREG_EINVALID,
+				     "%s: '%s' is %" PRIu64 " bytes, but the manifest says %" PRIu64,
+				     mf->where, mf->f.path, size, mf->f.size);
+		goto done;
+	}
+	memcpy(mf->f.sha256, hex, sizeof(hex));
+	mf->f.size = size;
+	mf->f.has_size = 1;
+done:
+	close(fd);
+	strbuf_release(&buf);
+	return err;
+}
+
+static int index_add(git_index *idx, const char *path, const git_oid *id)
+{
+	git_index_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.mode = GIT_FILEMODE_BLOB;
+	e.id = *id;
+	e.path = path;
+	return git_index_add(idx, &e) < 0 ? mreg_error_git("cannot build bundle tree") : 0;
+}
+
+static int add_text(git_index *idx, struct mreg_registry *reg, const char *path,
+		    const char *text, size_t len)
+{
+	git_oid id;
+
+	if (git_blob_create_from_buffer(&id, reg->repo, text, len) < 0)
+		return mreg_error_git("cannot store bundle");
+	return index_add(idx, path, &id);
+}
+
+struct written {
+	git_oid tree;
+	char digest[7 + MREG_HEX_SHA256 + 1];
+	char *bundle_yaml;
+};
+
+/* Stores every file and writes the bundle tree. */
+static int write_bundle(struct written *w, struct mreg_registry *reg,
+			struct manifest *m, const char *version,
+			const struct mreg_register_options *opts)
+{
+	git_index *idx = NULL;
+	struct mreg_value *doc = NULL;
+	char *model = NULL, *metrics = NULL, *card = NULL;
+	size_t i, len;
+	int err = 0;
+
+	if (git_index_new(&idx) < 0)
+		return mreg_error_git("cannot build bundle tree");
+	for (i = 0; i < m->nr_files && !err; i++) {
+		struct manifest_file *mf = &m->files[i];
+		git_oid blob;
+
+		if (!mf->source)
+			continue;
+		memset(&blob, 0, sizeof(blob));
+		if ((err = store_file(reg, mf, &blob, opts)) < 0)
+			break;
+		if (!mreg_file_in_store(&mf->f))
+			err = index_add(idx, mf->f.path, &blob);
+	}
+	if (err < 0)
+		goto done;
+	doc = manifest_bundle(m, version);
+	if ((err = mreg_yaml_emit(&w->bundle_yaml, &len, doc)) < 0)
+		goto done;
+	memcpy(w->digest, "sha256:", 7);
+	mreg_sha256_hex(w->digest + 7, w->bundle_yaml, len);
+	model = bundle_model_yaml(doc);
+	metrics = bundle_metrics_yaml(doc);
+	card = bundle_card_md(doc);
+	if ((err = add_text(idx, reg, "bundle.yaml", w->bundle_yaml, len)) < 0 ||
+	    (err = add_text(idx, reg, "model.yaml", model, strlen(model))) < 0 ||
+	    (err = add_text(idx, reg, "metrics.yaml", metrics, strlen(metrics))) < 0 ||
+	    (card && (err = add_text(idx, reg, "card.md", card, strlen(card))) < 0))
+		goto done;
+	if (git_index_write_tree_to(&w->tree, idx, reg->repo) < 0)
+		err = mreg_error_git("cannot write bundle tree");
+done:
+	free(model);
+	free(metrics);
+	free(card);
+	mreg_value_free(doc);
+	git_index_free(idx);
+	return err;
+}
+
+static int write_commit(git_oid *out, struct mreg_registry *reg,
+			const git_oid *tree_id, const char *msg,
+			const git_signature *sig)
+{
+	git_tree *tree = NULL;
+	int err = 0;
+
+	if (git_tree_lookup(&tree, reg->repo, tree_id) < 0 ||
+	    git_commit_create(out, reg->repo, NULL, sig, sig, NULL, msg, tree, 0,
+			      NULL) < 0)
+		err = mreg_error_git("cannot write bundle commit");
+	git_tree_free(tree);
+	return err;
+}
+
+static int lock_error(const char *ref)
+{
+	return mreg_error_set(MREG_ELOCKED,
+			      "cannot lock ref '%s': another mreg is writing it; "
+			      "if none is running, remove '%s.lock'", ref, ref);
+}
+
+/* Creates both refs, or neither; the version must not exist yet. */
+static int create_refs(struct mreg_registry *reg, const char *name,
+		       const char *version, const git_oid *model,
+		       const git_oid *status, const git_signature *sig)
+{
+	struct strbuf mref = STRBUF_INIT, sref = STRBUF_INIT, log = STRBUF_INIT;
+	git_transaction *tx = NULL;
+	git_oid id;
+	int err = 0, r;
+
+	model_ref(&mref, name, version);
+	strbuf_addf(&sref, "refs/mreg/status/%s/%s", name, version);
+	strbuf_addf(&log, "register %s@%s", name, version);
+	if (git_transaction_new(&tx, reg->repo) < 0) {
+		err = mreg_error_git("cannot start transaction");
+		goto done;
+	}
+	if ((r = git_transaction_lock_ref(tx, mref.buf)) < 0 ||
+	    (r = git_transaction_lock_ref(tx, sref.buf)) < 0) {
+		err = r == GIT_ELOCKED ? lock_error(mref.buf)
+				       : mreg_error_git("cannot lock refs");
+		goto done;
+	}
+	/* Under the locks, nobody can create them behind our back. */
+	if (!git_reference_name_to_id(&id, reg->repo, mref.buf) ||
+	    !git_reference_name_to_id(&id, reg->repo, sref.buf)) {
+		err = mreg_error_set(MREG_EEXISTS, "%s@%s is already registered",
+				     name, version);
+		goto done;
+	}
+	if (git_transaction_set_target(tx, mref.buf, model, sig, log.buf) < 0 ||
+	    git_transaction_set_target(tx, sref.buf, status, sig, log.buf) < 0 ||
+	    git_transaction_commit(tx) < 0)
+		err = mreg_error_git("cannot create refs");
+done:
+	git_transaction_free(tx);
+	strbuf_release(&mref);
+	strbuf_release(&sref);
+	strbuf_release(&log);
+	return err;
+}
+
+static int register_version(struct mreg_registry *reg, struct manifest *m,
+			    const char *version,
+			    const struct mreg_register_options *opts,
+			    char *digest)
+{
+	struct written w;
+	struct strbuf msg = STRBUF_INIT;
+	struct status_facts facts;
+	git_signature *sig = NULL;
+	git_oid commit, status;
+	const struct mreg_value *owner = mreg_value_get(m->doc, "owner");
+	int err;
+
+	memset(&w, 0, sizeof(w));
+	if ((err = mreg_signature_now(&sig, reg)) < 0 ||
+	    (err = write_bundle(&w, reg, m, version, opts)) < 0)
+		goto done;
+	strbuf_addf(&msg, "register %s@%s\n\n", m->name, version);
+	if (opts->message && *opts->message)
+		strbuf_addf(&msg, "%s\n\n", opts->message);
+	strbuf_addf(&msg, "Mreg-Digest: %s\n", w.digest);
+	if ((err = write_commit(&commit, reg, &w.tree, msg.buf, sig)) < 0)
+		goto done;
+	memset(&facts, 0, sizeof(facts));
+	facts.name = m->name;
+	facts.version = version;
+	facts.digest = w.digest;
+	facts.owner = owner->text;
+	facts.registered = sig->when.time;
+	facts.from = "created";
+	facts.state = "candidate";
+	facts.reason = opts->message && *opts->message ? opts->message : "registered";
+	facts.seq = 1;
+	if ((err = status_commit(&status, reg, &facts, sig)) < 0 ||
+	    (err = create_refs(reg, m->name, version, &commit, &status, sig)) < 0)
+		goto done;
+	memcpy(digest, w.digest, sizeof(w.digest));
+done:
+	free(w.bundle_yaml);
+	strbuf_release(&msg);
+	git_signature_free(sig);
+	return err;
+}
+
+int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
+			const char *path, const struct mreg_register_options *opts)
+{
+	struct manifest *m = NULL;
+	char *version = NULL;
+	char digest[7 + MREG_HEX_SHA256 + 1];
+	int err, tries;
+
+	*out = NULL;
+	if ((err = manifest_load(&m, path)) < 0)
+		return err;
+	if (opts->version && (err = mreg_name_check("model version", opts->version)) < 0)
+		goto done;
+	for (tries = 0; tries < 5; tries++) {
+		free(version);
+		version = xstrdup(opts->version ? opts->version
+				  : m->version ? m->version : "");
+		if (!*version) {
+			free(version);
+			version = auto_version(reg, m->name);
+		}
+		/* Fail before hashing gigabytes for a version that exists. */
+		if (version_exists(reg, m->name, version)) {
+			err = mreg_error_set(MREG_EEXISTS, "%s@%s is already registered",
+					     m->name, version);
+		} else {
+			err = register_version(reg, m, version, opts, digest);
+		}
+		/* An automatic version taken by a racing register: take the next. */
+		if (err != MREG_EEXISTS || opts->version || m->version)
+			break;
+	}
+	if (err < 0)
+		goto done;
+	{
+		struct strbuf ref = STRBUF_INIT;
+
+		strbuf_addf(&ref, "%s@%s", m->name, version);
+		err = mreg_model_lookup(out, reg, ref.buf);
+		strbuf_release(&ref);
+	}
+done:
+	free(version);
+	manifest_free(m);
+	return err;
+}

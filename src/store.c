@@ -1,0 +1,242 @@
+/*
+ * The artifact store: raw bytes named by their SHA-256, beside the git
+ * repository (DESIGN §2).  Every transfer goes through one fixed buffer and
+ * hashes while it copies, so memory does not grow with the artifact.
+ */
+#include "internal.h"
+#include "mreg/store.h"
+#include "tempfile.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#define STORE_BUF (1024 * 1024)
+
+void mreg_sha256_hex(char *hex, const void *data, size_t len)
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	hex_encode(hex, md, 32);
+}
+
+char *mreg_store_path(struct mreg_registry *reg, const char *hex)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s/%.2s/%.2s/%s", reg->artifacts, hex, hex + 2, hex);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * Streams `in` to `out` (when out >= 0) through one buffer, hashing.
+ * On a read error the message names `what`.
+ */
+static int stream(char *hex, uint64_t *size, int in, int out, const char *what,
+		  uint64_t total, mreg_progress_fn progress, void *payload)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *buf = xmalloc(STORE_BUF), md[32];
+	uint64_t done = 0;
+	int err = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		err = mreg_error_set(MREG_ERROR, "cannot start SHA-256");
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = xread(in, buf, STORE_BUF);
+
+		if (n < 0) {
+			err = mreg_error_errno(MREG_EIO, "cannot read", what);
+			goto done;
+		}
+		if (!n)
+			break;
+		EVP_DigestUpdate(ctx, buf, n);
+		if (out >= 0 && write_all(out, buf, n) < 0) {
+			err = mreg_error_set(MREG_EIO, "cannot write '%s': %s",
+					     what, strerror(errno));
+			goto done;
+		}
+		done += n;
+		if (progress)
+			progress(done, total, payload);
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	hex_encode(hex, md, 32);
+	*size = done;
+done:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return err;
+}
+
+/* Makes artifacts/ab/cd/ for `path` (the object's final path). */
+static int make_fanout(const char *path)
+{
+	char *dir = xstrndup(path, strrchr(path, '/') - path);
+	int ret = mkdir_p(dir);
+
+	free(dir);
+	return ret;
+}
+
+int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
+		      int fd, uint64_t expected_total,
+		      mreg_progress_fn progress, void *payload)
+{
+	struct tempfile *t;
+	char *dest = NULL;
+	struct stat st;
+	int err, r;
+
+	t = tempfile_create(reg->tmp, "artifact-", 0444);
+	if (!t)
+		return mreg_error_errno(MREG_EIO, "cannot create a temporary file in",
+					reg->tmp);
+	if ((err = stream(hex, size, fd, t->fd, t->path, expected_total,
+			  progress, payload)) < 0)
+		goto done;
+	dest = mreg_store_path(reg, hex);
+	if (make_fanout(dest) < 0) {
+		err = mreg_error_errno(MREG_EIO, "cannot create directory for", dest);
+		goto done;
+	}
+	r = tempfile_link(t, dest);
+	if (r < 0) {
+		err = mreg_error_errno(MREG_EIO, "cannot store artifact", dest);
+		goto done;
+	}
+	/*
+	 * The object was already there.  Its name vouches for its bytes only
+	 * if its size agrees; a short one (a damaged store) is replaced by
+	 * the copy we have just verified.
+	 */
+	if (r == 1 && (stat(dest, &st) < 0 || (uint64_t)st.st_size != *size)) {
+		tempfile_delete(t);
+		t = tempfile_create(reg->tmp, "artifact-", 0444);
+		if (!t || lseek(fd, 0, SEEK_SET) < 0) {
+			err = mreg_error_errno(MREG_EIO, "cannot repair", dest);
+			goto done;
+		}
+		if ((err = stream(hex, size, fd, t->fd, t->path, expected_total,
+				  progress, payload)) < 0)
+			goto done;
+		if (tempfile_rename(t, dest) < 0)
+			err = mreg_error_errno(MREG_EIO, "cannot repair", dest);
+	}
+done:
+	tempfile_delete(t);
+	free(dest);
+	return err;
+}
+
+int mreg_store_has(struct mreg_registry *reg, const char *hex, uint64_t size)
+{
+	char *path = mreg_store_path(reg, hex);
+	struct stat st;
+	int ok = !stat(path, &st) && S_ISREG(st.st_mode) &&
+		 (uint64_t)st.st_size == size;
+
+	free(path);
+	return ok;
+}
+
+static int open_object(int *fd, struct mreg_registry *reg, const char *hex,
+		       uint64_t size)
+{
+	char *path = mreg_store_path(reg, hex);
+	struct stat st;
+	int err = 0;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		err = errno == ENOENT
+			? mreg_error_set(MREG_ENOTFOUND, "artifact %s is missing from the store", hex)
+			: mreg_error_errno(MREG_EIO, "cannot read artifact", path);
+	} else if (fstat(*fd, &st) < 0 || (uint64_t)st.st_size != size) {
+		err = mreg_error_set(MREG_ECORRUPT,
+				     "artifact %s is corrupt: %llu bytes, expected %llu",
+				     hex, (unsigned long long)st.st_size,
+				     (unsigned long long)size);
+		close(*fd);
+		*fd = -1;
+	}
+	free(path);
+	return err;
+}
+
+static int copy_checked(struct mreg_registry *reg, const char *hex, uint64_t size,
+			int out, mreg_progress_fn progress, void *payload)
+{
+	char got[MREG_HEX_SHA256 + 1];
+	uint64_t n = 0;
+	int fd, err;
+
+	if ((err = open_object(&fd, reg, hex, size)) < 0)
+		return err;
+	err = stream(got, &n, fd, out, hex, size, progress, payload);
+	close(fd);
+	if (err < 0)
+		return err;
+	if (n != size || strcmp(got, hex))
+		return mreg_error_set(MREG_ECORRUPT,
+				      "artifact %s is corrupt: its bytes hash to %s",
+				      hex, got);
+	return 0;
+}
+
+int mreg_store_verify(struct mreg_registry *reg, const char *hex, uint64_t size,
+		      mreg_progress_fn progress, void *payload)
+{
+	return copy_checked(reg, hex, size, -1, progress, payload);
+}
+
+int mreg_store_copy(struct mreg_registry *reg, const char *hex, uint64_t size,
+		    int out_fd, mreg_progress_fn progress, void *payload)
+{
+	return copy_checked(reg, hex, size, out_fd, progress, payload);
+}
+
+static int walk(const char *dir, int depth,
+		int (*fn)(const char *name, uint64_t size, void *payload),
+		void *payload)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : mreg_error_errno(MREG_EIO, "cannot read", dir);
+	while (!err && (de = readdir(d))) {
+		struct strbuf p = STRBUF_INIT;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, de->d_name);
+		if (lstat(p.buf, &st) < 0)
+			err = mreg_error_errno(MREG_EIO, "cannot stat", p.buf);
+		else if (depth < 2 && S_ISDIR(st.st_mode))
+			err = walk(p.buf, depth + 1, fn, payload);
+		else
+			err = fn(de->d_name, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+				 payload);
+		strbuf_release(&p);
+	}
+	closedir(d);
+	return err;
+}
+
+int mreg_store_foreach(struct mreg_registry *reg,
+		       int (*fn)(const char *name, uint64_t size, void *payload),
+		       void *payload)
+{
+	return walk(reg->artifacts, 0, fn, payload);
+}
