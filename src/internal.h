@@ -11,6 +11,7 @@
 
 #include "mreg/mreg.h"
 #include "mreg/registry.h"
+#include "mreg/value.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -25,6 +26,9 @@ struct mreg_registry {
 int mreg_error_git(const char *what);
 /* Sets "what 'path': strerror(errno)" with `code`. */
 int mreg_error_errno(int code, const char *what, const char *path);
+
+/* The kind a plain YAML scalar's text resolves to (core schema); value.c. */
+enum mreg_value_kind mreg_value_resolve(const char *text);
 
 /* The committer identity for a new commit: config user.name/user.email. */
 int mreg_signature_now(git_signature **out, struct mreg_registry *reg);

@@ -74,6 +74,46 @@ static char *auto_version(struct mreg_registry *reg, const char *name)
 	return strbuf_detach(&v, NULL);
 }
 
+/* Opens a file of the bundle, which must be a regular file. */
+static int open_source(int *fd, struct stat *st, const struct manifest_file *mf)
+{
+	*fd = open(mf->source, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return mreg_error_set(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
+				      "%s: cannot read '%s': %s", mf->where,
+				      mf->f.path, strerror(errno));
+	if (fstat(*fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return mreg_error_set(MREG_EINVALID, "%s: '%s' is %s, not a file",
+				      mf->where, mf->f.path,
+				      S_ISDIR(st->st_mode) ? "a directory" : "special");
+	}
+	return 0;
+}
+
+/* Every file must be there and readable before the first byte is stored. */
+static int check_sources(const struct manifest *m)
+{
+	struct stat st;
+	size_t i;
+	int fd, err;
+
+	for (i = 0; i < m->nr_files; i++) {
+		if (!m->files[i].source)
+			continue;
+		if ((err = open_source(&fd, &st, &m->files[i])) < 0)
+			return err;
+		close(fd);
+		if (m->files[i].f.has_size && (uint64_t)st.st_size != m->files[i].f.size)
+			return mreg_error_set(MREG_EINVALID,
+					      "%s: '%s' is %" PRIu64 " bytes, but the manifest says %" PRIu64,
+					      m->files[i].where, m->files[i].f.path,
+					      (uint64_t)st.st_size, m->files[i].f.size);
+	}
+	return 0;
+}
+
 /*
  * Stores one file: small ones as git blobs (their bytes are read once,
  * at most 1 MiB + 1), large ones streamed into the artifact store.
@@ -83,51 +123,39 @@ static int store_file(struct mreg_registry *reg, struct manifest_file *mf,
 {
 	struct strbuf buf = STRBUF_INIT;
 	char hex[MREG_HEX_SHA256 + 1];
+	const char *expect = mf->expect_sha256 ? mf->f.sha256 : NULL;
 	uint64_t size = 0;
 	struct stat st;
-	int fd, err = 0;
+	int fd, err;
 
-	fd = open(mf->source, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return mreg_error_set(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
-				      "%s: cannot read '%s': %s", mf->where,
-				      mf->f.path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = mreg_error_set(MREG_EINVALID, "%s: '%s' is %s, not a file",
-				     mf->where, mf->f.path,
-				     S_ISDIR(st.st_mode) ? "a directory" : "special");
+	if ((err = open_source(&fd, &st, mf)) < 0)
+		return err;
+	if (st.st_size <= MREG_BLOB_LIMIT &&
+	    strbuf_read_fd(&buf, fd, MREG_BLOB_LIMIT) < 0 && errno != EFBIG) {
+		err = mreg_error_set(MREG_EIO, "%s: cannot read '%s': %s",
+				     mf->where, mf->f.path, strerror(errno));
 		goto done;
-	}
-	if (st.st_size <= MREG_BLOB_LIMIT) {
-		if (strbuf_read_fd(&buf, fd, MREG_BLOB_LIMIT) < 0 && errno != EFBIG) {
-			err = mreg_error_set(MREG_EIO, "%s: cannot read '%s': %s",
-					     mf->where, mf->f.path, strerror(errno));
-			goto done;
-		}
 	}
 	if (st.st_size <= MREG_BLOB_LIMIT && buf.len <= MREG_BLOB_LIMIT) {
 		mreg_sha256_hex(hex, buf.buf, buf.len);
 		size = buf.len;
-		if (git_blob_create_from_buffer(blob, reg->repo, buf.buf, buf.len) < 0) {
+		if (expect && strcmp(hex, expect))
+			err = MREG_EINVALID;
+		else if (git_blob_create_from_buffer(blob, reg->repo, buf.buf, buf.len) < 0)
 			err = mreg_error_git("cannot store file");
-			goto done;
-		}
+	} else if (lseek(fd, 0, SEEK_SET) < 0) {
+		/* it may have grown past the limit while we read it: stream it whole */
+		err = mreg_error_errno(MREG_EIO, "cannot read", mf->source);
 	} else {
-		/* It grew past the limit while we read it: stream it whole. */
-		if (lseek(fd, 0, SEEK_SET) < 0 ||
-		    (err = mreg_store_put_fd(hex, &size, reg, fd, st.st_size,
-					     opts->progress, opts->payload)) < 0) {
-			if (!err)
-				err = mreg_error_errno(MREG_EIO, "cannot read", mf->source);
-			goto done;
-		}
+		err = mreg_store_put_fd(hex, &size, reg, fd, expect, st.st_size,
+					opts->progress, opts->payload);
 	}
-	if (mf->expect_sha256 && strcmp(hex, mf->f.sha256)) {
+	if (err == MREG_EINVALID)
 		err = mreg_error_set(MREG_EINVALID,
 				     "%s: '%s' has sha256 %s, but the manifest says %s",
 				     mf->where, mf->f.path, hex, mf->f.sha256);
+	if (err < 0)
 		goto done;
-	}
 	if (mf->f.has_size && size != mf->f.size) {
 		err = mreg_error_set(MREG_EINVALID,
 				     "%s: '%s' is %" PRIu64 " bytes, but the manifest says %" PRIu64,
@@ -181,6 +209,8 @@ static int write_bundle(struct written *w, struct mreg_registry *reg,
 	size_t i, len;
 	int err = 0;
 
+	if ((err = check_sources(m)) < 0)
+		return err;
 	if (git_index_new(&idx) < 0)
 		return mreg_error_git("cannot build bundle tree");
 	for (i = 0; i < m->nr_files && !err; i++) {

@@ -88,7 +88,7 @@ static int make_fanout(const char *path)
 }
 
 int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
-		      int fd, uint64_t expected_total,
+		      int fd, const char *expect, uint64_t expected_total,
 		      mreg_progress_fn progress, void *payload)
 {
 	struct tempfile *t;
@@ -103,6 +103,11 @@ int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
 	if ((err = stream(hex, size, fd, t->fd, t->path, expected_total,
 			  progress, payload)) < 0)
 		goto done;
+	if (expect && strcmp(expect, hex)) {
+		err = mreg_error_set(MREG_EINVALID, "its bytes hash to %s, not %s",
+				     hex, expect);
+		goto done;
+	}
 	dest = mreg_store_path(reg, hex);
 	if (make_fanout(dest) < 0) {
 		err = mreg_error_errno(MREG_EIO, "cannot create directory for", dest);

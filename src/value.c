@@ -9,12 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-/*
- * The kind a plain scalar's text resolves to.  yaml.c needs it too (to
- * know which strings may be written plain); it belongs in internal.h.
- */
-enum mreg_value_kind mreg_value_resolve(const char *text);
-
 static int all_of(const char *s, const char *set)
 {
 	return *s && s[strspn(s, set)] == '\0';

@@ -23,9 +23,6 @@
 #define YAML_MAX_DEPTH 256
 #define CORE_TAG "tag:yaml.org,2002:"
 
-/* In value.c; see the comment there. */
-enum mreg_value_kind mreg_value_resolve(const char *text);
-
 struct reader {
 	yaml_parser_t parser;
 	const char *filename;

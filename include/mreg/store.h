@@ -22,10 +22,12 @@ typedef void (*mreg_progress_fn)(uint64_t done, uint64_t total, void *payload);
 /*
  * Copies everything readable from `fd` into the store.  `hex` receives the
  * SHA-256 (65 bytes with the NUL), `size` the byte count.  An object that
- * is already stored is success.
+ * is already stored is success.  When `expect` (a hex SHA-256) is given and
+ * the bytes hash otherwise, nothing is stored and MREG_EINVALID returned,
+ * with `hex` still set to what they hashed to.
  */
 int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
-		      int fd, uint64_t expected_total,
+		      int fd, const char *expect, uint64_t expected_total,
 		      mreg_progress_fn progress, void *payload);
 
 /* The path of the object (it may not exist); the caller frees it. */
