@@ -38,8 +38,11 @@ int cmd_register(int argc, const char **argv, struct mreg_registry *reg)
 	}
 	err = mreg_model_register(&m, reg, argv[0], &ro);
 	progress_stop(&prog);
-	if (err < 0)
-		return error_lib(err);
+	/* A refused registration is fatal (128), whatever the cause. */
+	if (err < 0) {
+		error("%s", mreg_error_last());
+		return EXIT_FATAL;
+	}
 	printf("%s %s\n", m->ref, m->digest);
 	mreg_model_free(m);
 	return finish_stdout(0);
