@@ -68,6 +68,8 @@ libmreg.a: $(LIB_OBJS)
 mreg: $(CMD_OBJS) libmreg.a
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) libmreg.a $(DEP_LIBS)
 
+include t/helper/Makefile.inc
+
 t/unit/%.t: t/unit/%.o libmreg.a
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libmreg.a $(DEP_LIBS)
 
@@ -75,7 +77,7 @@ deps:
 	@./build-deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_PROGS)
+	@$(MAKE) --no-print-directory all $(UNIT_PROGS) $(TEST_HELPERS)
 	cd t && prove --exec ./run-test.sh --timer -j2 $(if $(V),-v) unit/*.t t[0-9]*.sh
 
 demo: deps
@@ -97,7 +99,7 @@ install: all
 		  install -m 644 Documentation/man/*.5 $(DESTDIR)$(mandir)/man5/; }; \
 	fi
 
-clean:
+clean: clean-test-helpers
 	rm -f mreg libmreg.a src/*.o src/*.d cmd/*.o cmd/*.d t/unit/*.o t/unit/*.d \
 		$(UNIT_PROGS) $(FLAGS_FILE)
 	rm -rf t/trash* t/unit/*.t

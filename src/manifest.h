@@ -7,14 +7,15 @@
 #ifndef MREG_MANIFEST_H
 #define MREG_MANIFEST_H
 
+#include "internal.h"
 #include "mreg/model.h"
-#include "mreg/value.h"
 
 struct manifest_file {
 	struct mreg_file f;	/* sha256/size filled in once stored */
 	char *source;		/* the file on disk; NULL when external */
 	int expect_sha256;	/* the manifest gave a sha256 to check */
 	char *where;		/* "FILE:LINE:COL" of the entry, for messages */
+	git_oid blob;		/* once stored, when it is kept in git */
 };
 
 struct manifest {

@@ -55,19 +55,18 @@ static int version_exists(struct mreg_registry *reg, const char *name,
 	return r == 0;
 }
 
-/* NAME_YYYYMMDD_NNN: the first free number today (UTC). */
-static char *auto_version(struct mreg_registry *reg, const char *name)
+/* NAME_YYYYMMDD_NNN: the first free number today (UTC) from *n on. */
+static char *auto_version(struct mreg_registry *reg, const char *name, int *n)
 {
 	struct strbuf v = STRBUF_INIT;
 	time_t now = time(NULL);
 	struct tm tm;
-	int n;
 
 	gmtime_r(&now, &tm);
-	for (n = 1; n < 1000; n++) {
+	for (; *n < 1000; (*n)++) {
 		strbuf_reset(&v);
 		strbuf_addf(&v, "%s_%04d%02d%02d_%03d", name, tm.tm_year + 1900,
-			    tm.tm_mon + 1, tm.tm_mday, n);
+			    tm.tm_mon + 1, tm.tm_mday, *n);
 		if (strlen(v.buf) > MREG_NAME_MAX || !version_exists(reg, name, v.buf))
 			break;
 	}
@@ -198,10 +197,25 @@ struct written {
 	char *bundle_yaml;
 };
 
-/* Stores every file and writes the bundle tree. */
+/* Stores every file of the bundle, once, whatever version it ends up as. */
+static int store_files(struct mreg_registry *reg, struct manifest *m,
+		       const struct mreg_register_options *opts)
+{
+	size_t i;
+	int err;
+
+	if ((err = check_sources(m)) < 0)
+		return err;
+	for (i = 0; i < m->nr_files; i++)
+		if (m->files[i].source &&
+		    (err = store_file(reg, &m->files[i], &m->files[i].blob, opts)) < 0)
+			return err;
+	return 0;
+}
+
+/* Writes the bundle tree of `version`: bundle.yaml names its version. */
 static int write_bundle(struct written *w, struct mreg_registry *reg,
-			struct manifest *m, const char *version,
-			const struct mreg_register_options *opts)
+			struct manifest *m, const char *version)
 {
 	git_index *idx = NULL;
 	struct mreg_value *doc = NULL;
@@ -209,22 +223,11 @@ static int write_bundle(struct written *w, struct mreg_registry *reg,
 	size_t i, len;
 	int err = 0;
 
-	if ((err = check_sources(m)) < 0)
-		return err;
 	if (git_index_new(&idx) < 0)
 		return mreg_error_git("cannot build bundle tree");
-	for (i = 0; i < m->nr_files && !err; i++) {
-		struct manifest_file *mf = &m->files[i];
-		git_oid blob;
-
-		if (!mf->source)
-			continue;
-		memset(&blob, 0, sizeof(blob));
-		if ((err = store_file(reg, mf, &blob, opts)) < 0)
-			break;
-		if (!mreg_file_in_store(&mf->f))
-			err = index_add(idx, mf->f.path, &blob);
-	}
+	for (i = 0; i < m->nr_files && !err; i++)
+		if (m->files[i].source && !mreg_file_in_store(&m->files[i].f))
+			err = index_add(idx, m->files[i].f.path, &m->files[i].blob);
 	if (err < 0)
 		goto done;
 	doc = manifest_bundle(m, version);
@@ -266,11 +269,11 @@ static int write_commit(git_oid *out, struct mreg_registry *reg,
 	return err;
 }
 
-static int lock_error(const char *ref)
+static int lock_error(struct mreg_registry *reg, const char *ref)
 {
 	return mreg_error_set(MREG_ELOCKED,
 			      "cannot lock ref '%s': another mreg is writing it; "
-			      "if none is running, remove '%s.lock'", ref, ref);
+			      "if none is running, remove '%s/%s.lock'", ref, reg->dir, ref);
 }
 
 /* Creates both refs, or neither; the version must not exist yet. */
@@ -292,7 +295,7 @@ static int create_refs(struct mreg_registry *reg, const char *name,
 	}
 	if ((r = git_transaction_lock_ref(tx, mref.buf)) < 0 ||
 	    (r = git_transaction_lock_ref(tx, sref.buf)) < 0) {
-		err = r == GIT_ELOCKED ? lock_error(mref.buf)
+		err = r == GIT_ELOCKED ? lock_error(reg, mref.buf)
 				       : mreg_error_git("cannot lock refs");
 		goto done;
 	}
@@ -316,9 +319,7 @@ done:
 }
 
 static int register_version(struct mreg_registry *reg, struct manifest *m,
-			    const char *version,
-			    const struct mreg_register_options *opts,
-			    char *digest)
+			    const char *version, const char *message, char *digest)
 {
 	struct written w;
 	struct strbuf msg = STRBUF_INIT;
@@ -330,11 +331,11 @@ static int register_version(struct mreg_registry *reg, struct manifest *m,
 
 	memset(&w, 0, sizeof(w));
 	if ((err = mreg_signature_now(&sig, reg)) < 0 ||
-	    (err = write_bundle(&w, reg, m, version, opts)) < 0)
+	    (err = write_bundle(&w, reg, m, version)) < 0)
 		goto done;
 	strbuf_addf(&msg, "register %s@%s\n\n", m->name, version);
-	if (opts->message && *opts->message)
-		strbuf_addf(&msg, "%s\n\n", opts->message);
+	if (message && *message)
+		strbuf_addf(&msg, "%s\n\n", message);
 	strbuf_addf(&msg, "Mreg-Digest: %s\n", w.digest);
 	if ((err = write_commit(&commit, reg, &w.tree, msg.buf, sig)) < 0)
 		goto done;
@@ -346,7 +347,7 @@ static int register_version(struct mreg_registry *reg, struct manifest *m,
 	facts.registered = sig->when.time;
 	facts.from = "created";
 	facts.state = "candidate";
-	facts.reason = opts->message && *opts->message ? opts->message : "registered";
+	facts.reason = message && *message ? message : "registered";
 	facts.seq = 1;
 	if ((err = status_commit(&status, reg, &facts, sig)) < 0 ||
 	    (err = create_refs(reg, m->name, version, &commit, &status, sig)) < 0)
@@ -363,32 +364,31 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 			const char *path, const struct mreg_register_options *opts)
 {
 	struct manifest *m = NULL;
+	const char *fixed;
 	char *version = NULL;
 	char digest[7 + MREG_HEX_SHA256 + 1];
-	int err, tries;
+	int err, n = 1;
 
 	*out = NULL;
 	if ((err = manifest_load(&m, path)) < 0)
 		return err;
 	if (opts->version && (err = mreg_name_check("model version", opts->version)) < 0)
 		goto done;
-	for (tries = 0; tries < 5; tries++) {
+	fixed = opts->version ? opts->version : m->version;
+	/* Fail before hashing gigabytes for a version that exists. */
+	if (fixed && version_exists(reg, m->name, fixed)) {
+		err = mreg_error_set(MREG_EEXISTS, "%s@%s is already registered",
+				     m->name, fixed);
+		goto done;
+	}
+	if ((err = store_files(reg, m, opts)) < 0)
+		goto done;
+	for (;;) {
 		free(version);
-		version = xstrdup(opts->version ? opts->version
-				  : m->version ? m->version : "");
-		if (!*version) {
-			free(version);
-			version = auto_version(reg, m->name);
-		}
-		/* Fail before hashing gigabytes for a version that exists. */
-		if (version_exists(reg, m->name, version)) {
-			err = mreg_error_set(MREG_EEXISTS, "%s@%s is already registered",
-					     m->name, version);
-		} else {
-			err = register_version(reg, m, version, opts, digest);
-		}
+		version = fixed ? xstrdup(fixed) : auto_version(reg, m->name, &n);
+		err = register_version(reg, m, version, opts->message, digest);
 		/* An automatic version taken by a racing register: take the next. */
-		if (err != MREG_EEXISTS || opts->version || m->version)
+		if (fixed || (err != MREG_EEXISTS && err != MREG_ELOCKED) || ++n >= 1000)
 			break;
 	}
 	if (err < 0)

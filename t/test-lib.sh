@@ -190,11 +190,14 @@ test_eval_ () {
 # A body whose commands are not all joined by && would hide failures:
 # "(exit 117) && BODY" returns 117 only when every command is chained.
 # It does run the unchained tail, so it runs in a subshell, in a scratch
-# directory, with its output thrown away.
+# directory, with its output thrown away, and with MREG_DIR naming no
+# registry so that a stray mreg command cannot touch the test's own.
 test_check_chain_ () {
 	test "$MREG_TEST_CHAIN_LINT" = 0 && return 0
 	mkdir -p "$TRASH_DIRECTORY/.chain-lint" || return 0
 	(cd "$TRASH_DIRECTORY/.chain-lint" &&
+	 MREG_DIR="$TRASH_DIRECTORY/.chain-lint/no-registry" &&
+	 export MREG_DIR &&
 	 eval "(exit 117) && $1") </dev/null >/dev/null 2>&1 \
 		3>/dev/null 4>/dev/null 5>/dev/null
 	test_chain_ret_=$?
