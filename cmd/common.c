@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 int opt_quiet;
@@ -55,7 +54,7 @@ int exit_status_for(int code)
 	switch (code) {
 	case MREG_ENOTFOUND:
 	case MREG_EBADSIG:
-	case MREG_ECORRUPT:
+	case MREG_EDENIED:
 		return EXIT_NO;
 	default:
 		return EXIT_FATAL;
@@ -87,9 +86,5 @@ int finish_stdout(int status)
 
 void format_time(char *buf, size_t len, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	format_iso_time(buf, len, t);
 }

@@ -63,7 +63,12 @@ int cmd_help(int argc, const char **argv, struct mreg_registry *reg)
 	const struct command *c;
 	const char *help_argv[] = { NULL, "-h", NULL };
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: mreg help [COMMAND]\n");
+		fflush(stdout);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
 		list_commands(stdout);
 		return finish_stdout(0);
 	}

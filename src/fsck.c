@@ -294,11 +294,16 @@ static void warn_leftovers(struct fsck *f, const char *dir, const char *suffix,
 static int check_stored(const char *name, uint64_t size, void *payload)
 {
 	struct fsck *f = payload;
+	struct blob_ref key;
 
 	if (strlen(name) != MREG_HEX_SHA256 || !is_hex(name, MREG_HEX_SHA256)) {
 		problem(f, name, "a file in the artifact store that is not named by a sha256");
 		return 0;
 	}
+	/* Referenced objects were re-hashed already. */
+	memcpy(key.sha256, name, sizeof(key.sha256));
+	if (bsearch(&key, f->art, f->nr_art, sizeof(*f->art), by_sha))
+		return 0;
 	if (mreg_store_verify(f->reg, name, size, f->progress, f->payload) < 0) {
 		char *path = mreg_store_path(f->reg, name);
 
@@ -329,10 +334,9 @@ int mreg_fsck(size_t *problems, struct mreg_registry *reg, unsigned flags,
 	if ((err = walk_refs(&f, "refs/mreg/models/", 1, devnull)) < 0 ||
 	    (err = walk_refs(&f, "refs/mreg/status/", 0, devnull)) < 0)
 		goto done;
+	check_artifacts(&f);
 	if (flags & MREG_FSCK_FULL)
 		err = mreg_store_foreach(reg, check_stored, &f);
-	else
-		check_artifacts(&f);
 	warn_leftovers(&f, reg->tmp, NULL, "a temporary file");
 	strbuf_addf(&refs, "%s/refs", reg->dir);
 	warn_leftovers(&f, refs.buf, ".lock", "a lock");

@@ -244,6 +244,9 @@ static int parse_spec(struct manifest *m, size_t *alloc, const struct mreg_value
 		size = mreg_value_get(v, "size");
 		version = mreg_value_get(v, "version");
 	}
+	if (!strcmp(kind, "artifact") && version)
+		return at(m, version, MREG_EINVALID,
+			  "the artifact takes no version; the bundle's version is its version");
 	if (strcmp(kind, "artifact")) {
 		if (!version)
 			return at(m, v, MREG_EINVALID, "'%s' needs a version", label);
@@ -393,6 +396,7 @@ static int check_metric_map(const struct manifest *m, const struct mreg_value *v
 			    struct strbuf *label)
 {
 	size_t i, base = label->len;
+	double d;
 	int err = 0;
 
 	if (v->kind != MREG_VALUE_MAP)
@@ -402,9 +406,16 @@ static int check_metric_map(const struct manifest *m, const struct mreg_value *v
 		strbuf_addf(label, ".%s", v->keys[i]);
 		if (!mreg_value_is_number(v->items[i]))
 			err = at(m, v->items[i], MREG_EINVALID,
-				 "metric '%s' must be a number, not %s '%s'",
+				 "metric '%s' must be a number, not %s%s%s%s",
 				 label->buf, mreg_value_kind_name(v->items[i]->kind),
-				 v->items[i]->text ? v->items[i]->text : "");
+				 v->items[i]->text ? " '" : "",
+				 v->items[i]->text ? v->items[i]->text : "",
+				 v->items[i]->text ? "'" : "");
+		else if (mreg_value_number(&d, v->items[i]) < 0 || d != d ||
+			 d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+			err = at(m, v->items[i], MREG_EINVALID,
+				 "metric '%s' must be a finite number, not '%s'",
+				 label->buf, v->items[i]->text);
 		strbuf_setlen(label, base);
 	}
 	return err;
@@ -453,11 +464,14 @@ static int check_required(const struct manifest *m)
 
 		if (dot) {
 			char *head = xstrndup(key, dot - key);
+			int err = 0;
 
 			parent = mreg_value_get(m->doc, head);
-			free(head);
 			if (parent && parent->kind != MREG_VALUE_MAP)
-				return want(m, parent, "lineage", MREG_VALUE_MAP);
+				err = want(m, parent, head, MREG_VALUE_MAP);
+			free(head);
+			if (err < 0)
+				return err;
 		}
 		v = parent ? mreg_value_get(parent, dot ? dot + 1 : key) : NULL;
 		if (!v || v->kind == MREG_VALUE_NULL)

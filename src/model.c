@@ -8,6 +8,8 @@
 #include "bundle.h"
 #include "manifest.h"
 #include "status.h"
+#include "chain.h"
+#include "policy.h"
 #include "mreg/name.h"
 
 #include <fcntl.h>
@@ -254,64 +256,28 @@ done:
 	return err;
 }
 
-static int write_commit(git_oid *out, struct mreg_registry *reg,
-			const git_oid *tree_id, const char *msg,
-			const git_signature *sig)
-{
-	git_tree *tree = NULL;
-	int err = 0;
-
-	if (git_tree_lookup(&tree, reg->repo, tree_id) < 0 ||
-	    git_commit_create(out, reg->repo, NULL, sig, sig, NULL, msg, tree, 0,
-			      NULL) < 0)
-		err = mreg_error_git("cannot write bundle commit");
-	git_tree_free(tree);
-	return err;
-}
-
-static int lock_error(struct mreg_registry *reg, const char *ref)
-{
-	return mreg_error_set(MREG_ELOCKED,
-			      "cannot lock ref '%s': another mreg is writing it; "
-			      "if none is running, remove '%s/%s.lock'", ref, reg->dir, ref);
-}
-
 /* Creates both refs, or neither; the version must not exist yet. */
 static int create_refs(struct mreg_registry *reg, const char *name,
 		       const char *version, const git_oid *model,
 		       const git_oid *status, const git_signature *sig)
 {
 	struct strbuf mref = STRBUF_INIT, sref = STRBUF_INIT, log = STRBUF_INIT;
-	git_transaction *tx = NULL;
-	git_oid id;
-	int err = 0, r;
+	struct ref_move moves[2];
+	int err;
 
 	model_ref(&mref, name, version);
 	strbuf_addf(&sref, "refs/mreg/status/%s/%s", name, version);
 	strbuf_addf(&log, "register %s@%s", name, version);
-	if (git_transaction_new(&tx, reg->repo) < 0) {
-		err = mreg_error_git("cannot start transaction");
-		goto done;
-	}
-	if ((r = git_transaction_lock_ref(tx, mref.buf)) < 0 ||
-	    (r = git_transaction_lock_ref(tx, sref.buf)) < 0) {
-		err = r == GIT_ELOCKED ? lock_error(reg, mref.buf)
-				       : mreg_error_git("cannot lock refs");
-		goto done;
-	}
-	/* Under the locks, nobody can create them behind our back. */
-	if (!git_reference_name_to_id(&id, reg->repo, mref.buf) ||
-	    !git_reference_name_to_id(&id, reg->repo, sref.buf)) {
+	memset(moves, 0, sizeof(moves));
+	moves[0].name = mref.buf;
+	moves[0].new = *model;
+	moves[1].name = sref.buf;
+	moves[1].new = *status;
+	err = refs_move(reg, moves, 2, sig, log.buf);
+	/* Under the locks the refs were there: someone registered it first. */
+	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EEXISTS, "%s@%s is already registered",
 				     name, version);
-		goto done;
-	}
-	if (git_transaction_set_target(tx, mref.buf, model, sig, log.buf) < 0 ||
-	    git_transaction_set_target(tx, sref.buf, status, sig, log.buf) < 0 ||
-	    git_transaction_commit(tx) < 0)
-		err = mreg_error_git("cannot create refs");
-done:
-	git_transaction_free(tx);
 	strbuf_release(&mref);
 	strbuf_release(&sref);
 	strbuf_release(&log);
@@ -319,44 +285,45 @@ done:
 }
 
 static int register_version(struct mreg_registry *reg, struct manifest *m,
-			    const char *version, const char *message, char *digest)
+			    const char *version, const char *message,
+			    struct signer *signer, char *digest)
 {
 	struct written w;
 	struct strbuf msg = STRBUF_INIT;
 	struct status_facts facts;
-	git_signature *sig = NULL;
 	git_oid commit, status;
 	const struct mreg_value *owner = mreg_value_get(m->doc, "owner");
 	int err;
 
 	memset(&w, 0, sizeof(w));
-	if ((err = mreg_signature_now(&sig, reg)) < 0 ||
-	    (err = write_bundle(&w, reg, m, version)) < 0)
+	if ((err = write_bundle(&w, reg, m, version)) < 0)
 		goto done;
 	strbuf_addf(&msg, "register %s@%s\n\n", m->name, version);
 	if (message && *message)
 		strbuf_addf(&msg, "%s\n\n", message);
 	strbuf_addf(&msg, "Mreg-Digest: %s\n", w.digest);
-	if ((err = write_commit(&commit, reg, &w.tree, msg.buf, sig)) < 0)
+	if ((err = chain_commit(&commit, reg, &w.tree, NULL, signer->sig, signer->sig,
+				msg.buf, signer->key)) < 0)
 		goto done;
 	memset(&facts, 0, sizeof(facts));
 	facts.name = m->name;
 	facts.version = version;
 	facts.digest = w.digest;
 	facts.owner = owner->text;
-	facts.registered = sig->when.time;
+	facts.registered = signer->sig->when.time;
+	facts.action = "register";
 	facts.from = "created";
 	facts.state = "candidate";
 	facts.reason = message && *message ? message : "registered";
 	facts.seq = 1;
-	if ((err = status_commit(&status, reg, &facts, sig)) < 0 ||
-	    (err = create_refs(reg, m->name, version, &commit, &status, sig)) < 0)
+	facts.policy = signer->policy->commit;
+	if ((err = status_commit(&status, reg, &facts, NULL, 0, signer)) < 0 ||
+	    (err = create_refs(reg, m->name, version, &commit, &status, signer->sig)) < 0)
 		goto done;
 	memcpy(digest, w.digest, sizeof(w.digest));
 done:
 	free(w.bundle_yaml);
 	strbuf_release(&msg);
-	git_signature_free(sig);
 	return err;
 }
 
@@ -364,14 +331,19 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 			const char *path, const struct mreg_register_options *opts)
 {
 	struct manifest *m = NULL;
-	const char *fixed;
+	struct signer signer;
+	const char *fixed, *who;
 	char *version = NULL;
 	char digest[7 + MREG_HEX_SHA256 + 1];
 	int err, n = 1;
 
 	*out = NULL;
+	memset(&signer, 0, sizeof(signer));
 	if ((err = manifest_load(&m, path)) < 0)
 		return err;
+	if ((err = signer_open(&signer, reg, 1)) < 0 ||
+	    (err = signer_allowed(&who, &signer, "register", NULL, NULL)) < 0)
+		goto done;
 	if (opts->version && (err = mreg_name_check("model version", opts->version)) < 0)
 		goto done;
 	fixed = opts->version ? opts->version : m->version;
@@ -386,7 +358,7 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 	for (;;) {
 		free(version);
 		version = fixed ? xstrdup(fixed) : auto_version(reg, m->name, &n);
-		err = register_version(reg, m, version, opts->message, digest);
+		err = register_version(reg, m, version, opts->message, &signer, digest);
 		/* An automatic version taken by a racing register: take the next. */
 		if (fixed || (err != MREG_EEXISTS && err != MREG_ELOCKED) || ++n >= 1000)
 			break;
@@ -403,5 +375,6 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 done:
 	free(version);
 	manifest_free(m);
+	signer_release(&signer);
 	return err;
 }

@@ -120,6 +120,25 @@ int mreg_registry_open(struct mreg_registry **out, const char *dir)
 	return 0;
 }
 
+/* 1 if `dir` is listed in $MREG_CEILING_DIRECTORIES (colon-separated). */
+static int is_ceiling(const char *dir)
+{
+	const char *list = getenv("MREG_CEILING_DIRECTORIES"), *p;
+	size_t n = strlen(dir);
+
+	for (p = list; p && *p; ) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		if (len == n && !strncmp(p, dir, n))
+			return 1;
+		p = colon ? colon + 1 : NULL;
+	}
+	return 0;
+}
+
 int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
 			   const char *start)
 {
@@ -152,6 +171,9 @@ int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
 		if (!slash || cur.len <= 1)
 			break;
 		strbuf_setlen(&cur, slash == cur.buf ? 1 : (size_t)(slash - cur.buf));
+		/* like git's ceilings: never look into one */
+		if (is_ceiling(cur.buf))
+			break;
 	}
 	*out = NULL;
 	err = mreg_error_set(MREG_ENOTFOUND,
@@ -187,6 +209,16 @@ static int open_config(git_config **out, struct mreg_registry *reg, int writable
 	return r < 0 ? mreg_error_git("cannot read config") : 0;
 }
 
+static int check_key(const char *key)
+{
+	const char *dot = strchr(key, '.'), *last = strrchr(key, '.');
+
+	if (!dot || dot == key || !last[1])
+		return mreg_error_set(MREG_EINVALID,
+				      "invalid config key '%s': use section.name", key);
+	return 0;
+}
+
 int mreg_config_get(char **out, struct mreg_registry *reg, const char *key)
 {
 	git_config *cfg = NULL;
@@ -194,7 +226,7 @@ int mreg_config_get(char **out, struct mreg_registry *reg, const char *key)
 	int err, r;
 
 	*out = NULL;
-	if ((err = open_config(&cfg, reg, 0)) < 0)
+	if ((err = check_key(key)) < 0 || (err = open_config(&cfg, reg, 0)) < 0)
 		return err;
 	r = git_config_get_string_buf(&buf, cfg, key);
 	if (r == GIT_ENOTFOUND)
@@ -206,16 +238,6 @@ int mreg_config_get(char **out, struct mreg_registry *reg, const char *key)
 	git_buf_dispose(&buf);
 	git_config_free(cfg);
 	return err;
-}
-
-static int check_key(const char *key)
-{
-	const char *dot = strchr(key, '.'), *last = strrchr(key, '.');
-
-	if (!dot || dot == key || !last[1])
-		return mreg_error_set(MREG_EINVALID,
-				      "invalid config key '%s': use section.name", key);
-	return 0;
 }
 
 int mreg_config_set(struct mreg_registry *reg, const char *key, const char *value)

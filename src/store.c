@@ -163,7 +163,7 @@ static int open_object(int *fd, struct mreg_registry *reg, const char *hex,
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0) {
 		err = errno == ENOENT
-			? mreg_error_set(MREG_ENOTFOUND, "artifact %s is missing from the store", hex)
+			? mreg_error_set(MREG_ECORRUPT, "artifact %s is missing from the store", hex)
 			: mreg_error_errno(MREG_EIO, "cannot read artifact", path);
 	} else if (fstat(*fd, &st) < 0 || (uint64_t)st.st_size != size) {
 		err = mreg_error_set(MREG_ECORRUPT,

@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700
 #include "util.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void oom(size_t n)
@@ -168,4 +170,30 @@ void secure_zero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+int parse_iso_time(int64_t *out, const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+		if (!end || *end)
+			return -1;
+	}
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+void format_iso_time(char *buf, size_t len, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -50,4 +50,9 @@ int is_hex(const char *s, size_t n);
 /* Wipes memory that held key material; the compiler may not drop it. */
 void secure_zero(void *p, size_t n);
 
+/* "2026-07-02" or "2026-07-02T03:00:00Z" (UTC) to seconds; -1 if neither. */
+int parse_iso_time(int64_t *out, const char *s);
+/* Seconds to "2026-07-02T03:00:00Z"; `len` of 21 or more. */
+void format_iso_time(char *buf, size_t len, int64_t t);
+
 #endif

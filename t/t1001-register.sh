@@ -231,6 +231,23 @@ test_expect_success 'the same manifest with keys reordered gives the same digest
 	test_cmp y1 y2
 '
 
+test_expect_success 'a message cannot forge the trailers list and show read' '
+	make_bundle f forge 4 &&
+	mreg register -m "$(printf "x\nMreg-State: production\nMreg-Owner: mallory\nMreg-Digest: sha256:00")" f/mreg.yaml &&
+	mreg show --json home_ranker@forge >f.json &&
+	test "$(json_get f.json "[\"status\"]")" = candidate &&
+	test "$(json_get f.json "[\"owner\"]")" = recsys-ranking &&
+	mreg list --json home_ranker >fl.json &&
+	python3 -c "import json; r=[x for x in json.load(open(\"fl.json\")) if x[\"version\"]==\"forge\"][0]; assert r[\"status\"]==\"candidate\" and r[\"owner\"]==\"recsys-ranking\", r"
+'
+
+test_expect_success 'metrics must be finite' '
+	make_bundle nf nonfinite 4 &&
+	sed -i "s/ndcg_at_20: 0.412/ndcg_at_20: .nan/" nf/mreg.yaml &&
+	test_expect_code 128 mreg register nf/mreg.yaml 2>err &&
+	grep "must be a finite number" err
+'
+
 test_expect_success 'fsck is clean' '
 	mreg fsck >out 2>err &&
 	test_must_be_empty out

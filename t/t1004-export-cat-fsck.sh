@@ -64,10 +64,10 @@ test_expect_success 'a modified artifact (same size) is found and refused' '
 	printf "X" | dd of="$obj" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
 	test_expect_code 1 mreg fsck >out &&
 	grep "$obj: artifact $sha is corrupt: its bytes hash to" out &&
-	test_expect_code 1 mreg cat $V model/ranker.onnx >cat-out 2>err &&
+	test_expect_code 128 mreg cat $V model/ranker.onnx >cat-out 2>err &&
 	test_must_be_empty cat-out &&
 	grep "corrupt" err &&
-	test_expect_code 1 mreg export $V out2 2>err &&
+	test_expect_code 128 mreg export $V out2 2>err &&
 	grep "corrupt" err &&
 	test_path_is_missing out2 &&
 	test -z "$(ls -a | grep mreg-export)"
@@ -78,9 +78,9 @@ test_expect_success 'a truncated artifact is found and refused' '
 	head -c 1000 good-object >"$obj" &&
 	test_expect_code 1 mreg fsck >out &&
 	grep "$obj: artifact $sha is corrupt: 1000 bytes, expected 3145728" out &&
-	test_expect_code 1 mreg export --force $V exp 2>err &&
+	test_expect_code 128 mreg export --force $V exp 2>err &&
 	test_path_is_file exp/model/ranker.onnx &&
-	test_expect_code 1 mreg cat $V model/ranker.onnx >cat-out &&
+	test_expect_code 128 mreg cat $V model/ranker.onnx >cat-out &&
 	test_must_be_empty cat-out
 '
 
@@ -130,7 +130,7 @@ rewrite_tree () {
 test_expect_success 'a bundle.yaml edited with plain git is caught by its digest' '
 	mreg cat $V bundle.yaml | sed "s/ndcg_at_20: 0.412/ndcg_at_20: 0.999/" >forged &&
 	rewrite_tree refs/mreg/models/home_ranker/v1 bundle.yaml "$(cat forged)" &&
-	test_expect_code 1 mreg show $V 2>err &&
+	test_expect_code 128 mreg show $V 2>err &&
 	grep "bundle.yaml of $V hashes to sha256:[0-9a-f]*, but it was registered as" err &&
 	test_expect_code 1 mreg fsck >fsck.out &&
 	grep "^$V: bundle.yaml of $V hashes to" fsck.out
@@ -147,10 +147,10 @@ test_expect_success 'a forged digest trailer still disagrees with the status cha
 
 test_expect_success 'a component file replaced with plain git is refused' '
 	rewrite_tree refs/mreg/models/home_ranker/v3 features/schema.yaml "user_age_bucket: string" &&
-	test_expect_code 1 mreg cat home_ranker@v3 features/schema.yaml >out 2>err &&
+	test_expect_code 128 mreg cat home_ranker@v3 features/schema.yaml >out 2>err &&
 	test_must_be_empty out &&
 	grep "features/schema.yaml. is corrupt" err &&
-	test_expect_code 1 mreg export home_ranker@v3 out3 &&
+	test_expect_code 128 mreg export home_ranker@v3 out3 &&
 	test_path_is_missing out3 &&
 	test_expect_code 1 mreg fsck >fsck.out &&
 	grep "home_ranker@v3: home_ranker@v3: .features/schema.yaml. is corrupt" fsck.out

@@ -37,7 +37,8 @@ enum mreg_error {
 	MREG_EBADSIG = -9,	/* a signature does not verify */
 	MREG_ECORRUPT = -10,	/* stored bytes do not hash to their name */
 	MREG_EIO = -11,		/* the operating system said no */
-	MREG_EGIT = -12		/* libgit2 failed */
+	MREG_EGIT = -12,	/* libgit2 failed */
+	MREG_EDENIED = -13	/* the policy or the lifecycle says no */
 };
 
 /*

@@ -37,8 +37,8 @@ char *mreg_store_path(struct mreg_registry *reg, const char *hex);
 int mreg_store_has(struct mreg_registry *reg, const char *hex, uint64_t size);
 
 /*
- * Re-hashes the object.  MREG_ENOTFOUND if it is missing, MREG_ECORRUPT
- * (naming it) if its size or hash is wrong.
+ * Re-hashes the object.  MREG_ECORRUPT (naming it) if it is missing or
+ * its size or hash is wrong.
  */
 int mreg_store_verify(struct mreg_registry *reg, const char *hex, uint64_t size,
 		      mreg_progress_fn progress, void *payload);

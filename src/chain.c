@@ -1,0 +1,329 @@
+/*
+ * Signed chains.  Everything here is shared by routes, status chains and
+ * the policy: how a link is written, signed, and checked.
+ */
+#include "chain.h"
+#include "policy.h"
+
+#include <stdlib.h>
+
+int signing_key_load(struct mreg_key **out, struct mreg_registry *reg)
+{
+	const char *env = getenv("MREG_SIGNING_KEY");
+	char *spec = NULL;
+	struct strbuf path = STRBUF_INIT, head = STRBUF_INIT;
+	int err;
+
+	*out = NULL;
+	if (env && *env)
+		spec = xstrdup(env);
+	else if (mreg_config_get(&spec, reg, "user.signingkey") < 0)
+		return mreg_error_set(MREG_ENOTFOUND,
+			"no signing key: make one with 'mreg keygen' (or set "
+			"'mreg config set user.signingkey PATH')");
+	if (starts_with(spec, "key::") || starts_with(spec, "ssh-")) {
+		err = mreg_key_from_agent(out, spec);
+		goto done;
+	}
+	if (spec[0] == '~' && spec[1] == '/' && getenv("HOME"))
+		strbuf_addf(&path, "%s%s", getenv("HOME"), spec + 1);
+	else
+		strbuf_addstr(&path, spec);
+	/* A public key file names a key that ssh-agent holds, as in git. */
+	if (strbuf_read_file(&head, path.buf, 64 * 1024) == 0 &&
+	    starts_with(head.buf, "ssh-"))
+		err = mreg_key_from_agent(out, path.buf);
+	else
+		err = mreg_key_load(out, path.buf);
+done:
+	free(spec);
+	strbuf_release(&path);
+	strbuf_release(&head);
+	return err;
+}
+
+int chain_commit(git_oid *out, struct mreg_registry *reg, const git_oid *tree_id,
+		 const git_oid *parent_id, const git_signature *author,
+		 const git_signature *committer, const char *msg,
+		 const struct mreg_key *key)
+{
+	git_buf buf = GIT_BUF_INIT;
+	git_tree *tree = NULL;
+	git_commit *parent = NULL;
+	char *sig = NULL;
+	int err = 0;
+
+	if (git_tree_lookup(&tree, reg->repo, tree_id) < 0 ||
+	    (parent_id && git_commit_lookup(&parent, reg->repo, parent_id) < 0)) {
+		err = mreg_error_git("cannot write commit");
+		goto done;
+	}
+	if (!key) {
+		if (git_commit_create(out, reg->repo, NULL, author, committer, NULL,
+				      msg, tree, parent ? 1 : 0,
+				      (const git_commit **)(parent ? &parent : NULL)) < 0)
+			err = mreg_error_git("cannot write commit");
+		goto done;
+	}
+	if (git_commit_create_buffer(&buf, reg->repo, author, committer, NULL, msg,
+				     tree, parent ? 1 : 0,
+				     (const git_commit **)(parent ? &parent : NULL)) < 0) {
+		err = mreg_error_git("cannot write commit");
+		goto done;
+	}
+	if ((err = mreg_sshsig_sign(&sig, NULL, key, MREG_SIGN_NAMESPACE_GIT,
+				    buf.ptr, buf.size)) < 0)
+		goto done;
+	/* git keeps the armor's final newline out of the header */
+	if (*sig && sig[strlen(sig) - 1] == '\n')
+		sig[strlen(sig) - 1] = '\0';
+	if (git_commit_create_with_signature(out, reg->repo, buf.ptr, sig, "gpgsig") < 0)
+		err = mreg_error_git("cannot write signed commit");
+done:
+	free(sig);
+	git_buf_dispose(&buf);
+	git_commit_free(parent);
+	git_tree_free(tree);
+	return err;
+}
+
+/* Only these headers, in this order; anything else is refused. */
+static int check_headers(const git_commit *c, const char *hex)
+{
+	const char *h = git_commit_raw_header(c);
+	int parents = 0, seen_gpgsig = 0;
+
+	while (h && *h) {
+		const char *eol = strchr(h, '\n');
+		size_t len = eol ? (size_t)(eol - h) : strlen(h);
+
+		if (*h == ' ') {
+			/* continuation of a multi-line header (the signature) */
+		} else if (starts_with(h, "tree ") || starts_with(h, "author ") ||
+			   starts_with(h, "committer ")) {
+			/* expected */
+		} else if (starts_with(h, "parent ")) {
+			if (++parents > 1)
+				return mreg_error_set(MREG_EBADSIG,
+						      "commit %s is a merge", hex);
+		} else if (starts_with(h, "gpgsig ")) {
+			if (seen_gpgsig++)
+				return mreg_error_set(MREG_EBADSIG,
+						      "commit %s has two gpgsig headers", hex);
+		} else {
+			const char *sp = memchr(h, ' ', len);
+
+			return mreg_error_set(MREG_EBADSIG,
+					      "commit %s has an unexpected header '%.*s'", hex,
+					      (int)(sp ? (size_t)(sp - h) : len), h);
+		}
+		h = eol ? eol + 1 : NULL;
+	}
+	if (!seen_gpgsig)
+		return mreg_error_set(MREG_EBADSIG, "commit %s is not signed", hex);
+	return 0;
+}
+
+int chain_check_commit(struct mreg_pubkey *signer, struct mreg_registry *reg,
+		       const git_oid *id)
+{
+	git_commit *c = NULL;
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	struct strbuf armored = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1], *line = NULL;
+	int err;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_commit_lookup(&c, reg->repo, id) < 0) {
+		err = mreg_error_set(MREG_ECORRUPT, "cannot read commit %s", hex);
+		goto done;
+	}
+	if ((err = check_headers(c, hex)) < 0)
+		goto done;
+	if (git_commit_extract_signature(&sig, &data, reg->repo, (git_oid *)id,
+					 "gpgsig") < 0) {
+		err = mreg_error_set(MREG_EBADSIG, "commit %s is not signed", hex);
+		goto done;
+	}
+	strbuf_add(&armored, sig.ptr, sig.size);
+	strbuf_addch(&armored, '\n');
+	if (mreg_sshsig_verify(&line, armored.buf, armored.len,
+			       MREG_SIGN_NAMESPACE_GIT, data.ptr, data.size) < 0) {
+		err = mreg_error_set(MREG_EBADSIG, "commit %s: %s", hex,
+				     mreg_error_last());
+		goto done;
+	}
+	err = mreg_pubkey_parse(signer, line);
+done:
+	free(line);
+	strbuf_release(&armored);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	git_commit_free(c);
+	return err;
+}
+
+int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
+		   const char *comment)
+{
+	git_config *cfg = NULL, *local = NULL;
+	struct strbuf val = STRBUF_INIT;
+	char *line = NULL;
+	int err;
+
+	if ((err = mreg_pubkey_format(&line, key)) < 0)
+		return err;
+	strbuf_addstr(&val, line);
+	if (comment && *comment)
+		strbuf_addf(&val, " %s", comment);
+	if (git_repository_config(&cfg, reg->repo) < 0 ||
+	    git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL) < 0 ||
+	    git_config_set_multivar(local, "mreg.trustroot", "^$", val.buf) < 0)
+		err = mreg_error_git("cannot pin the trust root");
+	git_config_free(local);
+	git_config_free(cfg);
+	strbuf_release(&val);
+	free(line);
+	return err;
+}
+
+struct roots {
+	struct mreg_pubkey *keys;
+	size_t nr, alloc;
+};
+
+static int add_root(const git_config_entry *e, void *payload)
+{
+	struct roots *r = payload;
+	struct mreg_pubkey k;
+
+	if (mreg_pubkey_parse(&k, e->value) < 0)
+		return mreg_error_set(MREG_EINVALID,
+				      "config mreg.trustroot is not a public key: '%s'",
+				      e->value);
+	ALLOC_GROW(r->keys, r->nr + 1, r->alloc);
+	r->keys[r->nr++] = k;
+	return 0;
+}
+
+int trust_roots(struct mreg_pubkey **out, size_t *nr, struct mreg_registry *reg)
+{
+	git_config *cfg = NULL;
+	struct roots r = { NULL, 0, 0 };
+	int err = 0, ret;
+
+	*out = NULL;
+	*nr = 0;
+	if (git_repository_config_snapshot(&cfg, reg->repo) < 0)
+		return mreg_error_git("cannot read config");
+	ret = git_config_get_multivar_foreach(cfg, "mreg.trustroot", NULL, add_root, &r);
+	if (ret < 0 && ret != GIT_ENOTFOUND)
+		err = ret == MREG_EINVALID ? ret : mreg_error_git("cannot read config");
+	git_config_free(cfg);
+	if (err < 0) {
+		free(r.keys);
+		return err;
+	}
+	*out = r.keys;
+	*nr = r.nr;
+	return 0;
+}
+
+int signer_open(struct signer *s, struct mreg_registry *reg, int optional)
+{
+	struct mreg_pubkey *roots = NULL;
+	size_t nr = 0;
+	git_oid id;
+	int err, has_policy;
+
+	memset(s, 0, sizeof(*s));
+	if ((err = mreg_signature_now(&s->sig, reg)) < 0 ||
+	    (err = trust_roots(&roots, &nr, reg)) < 0)
+		goto done;
+	has_policy = !git_reference_name_to_id(&id, reg->repo, "refs/mreg/policy");
+	err = signing_key_load(&s->key, reg);
+	if (err == MREG_ENOTFOUND && optional && !nr && !has_policy) {
+		err = 0;	/* a registry nobody signs for yet */
+		goto load_policy;
+	}
+	if (err < 0)
+		goto done;
+	mreg_key_pubkey(&s->pub, s->key);
+	if (!nr && !has_policy) {
+		if ((err = trust_root_add(reg, &s->pub, s->sig->email)) < 0)
+			goto done;
+		s->pinned = 1;
+	}
+load_policy:
+	err = policy_current(&s->policy, reg);
+done:
+	free(roots);
+	if (err < 0)
+		signer_release(s);
+	return err;
+}
+
+void signer_release(struct signer *s)
+{
+	mreg_key_free(s->key);
+	git_signature_free(s->sig);
+	policy_free(s->policy);
+	memset(s, 0, sizeof(*s));
+}
+
+int signer_allowed(const char **who, struct signer *s, const char *action,
+		   const char *route, const char *stage)
+{
+	int err;
+
+	*who = NULL;
+	if (!s->key)
+		return 0;
+	err = policy_check(who, s->policy, &s->pub, action, route, stage,
+			   s->sig->when.time);
+	return err == MREG_EBADSIG ? MREG_EDENIED : err;
+}
+
+int refs_move(struct mreg_registry *reg, const struct ref_move *moves, size_t nr,
+	      const git_signature *sig, const char *log)
+{
+	git_transaction *tx = NULL;
+	size_t i;
+	int err = 0, r;
+
+	if (git_transaction_new(&tx, reg->repo) < 0)
+		return mreg_error_git("cannot start transaction");
+	for (i = 0; i < nr; i++) {
+		if ((r = git_transaction_lock_ref(tx, moves[i].name)) < 0) {
+			err = r == GIT_ELOCKED
+				? mreg_error_set(MREG_ELOCKED,
+						 "cannot lock ref '%s': another mreg is writing it; "
+						 "if none is running, remove '%s/%s.lock'",
+						 moves[i].name, reg->dir, moves[i].name)
+				: mreg_error_git("cannot lock ref");
+			goto done;
+		}
+	}
+	/* Under the locks, compare: nobody can move them now. */
+	for (i = 0; i < nr; i++) {
+		git_oid cur;
+
+		r = git_reference_name_to_id(&cur, reg->repo, moves[i].name);
+		if (r == GIT_ENOTFOUND ? !git_oid_is_zero(&moves[i].old)
+				       : r < 0 || !git_oid_equal(&cur, &moves[i].old)) {
+			err = mreg_error_set(MREG_EMODIFIED, "ref '%s' moved since it was read",
+					     moves[i].name);
+			goto done;
+		}
+	}
+	for (i = 0; i < nr; i++)
+		if (git_transaction_set_target(tx, moves[i].name, &moves[i].new, sig, log) < 0) {
+			err = mreg_error_git("cannot move ref");
+			goto done;
+		}
+	if (git_transaction_commit(tx) < 0)
+		err = mreg_error_git("cannot move refs");
+done:
+	git_transaction_free(tx);
+	return err;
+}

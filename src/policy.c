@@ -1,0 +1,552 @@
+/*
+ * The policy: principals with their keys and validity, which principals
+ * may do which action on which routes and stages, and how many approvals
+ * each stage needs.
+ */
+#include "policy.h"
+#include "chain.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const char *const actions[] = {
+	"register", "promote", "approve", "status", "policy",
+};
+
+static const char *const top_keys[] = {
+	"mreg_policy", "principals", "roots", "rules", "approvals", "gates",
+	"required_fields", "allowed_runtimes", "allowed_privacy_classes",
+};
+
+static void free_list(char **l)
+{
+	size_t i;
+
+	for (i = 0; l && l[i]; i++)
+		free(l[i]);
+	free(l);
+}
+
+void policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nr_principals; i++)
+		free(p->principals[i].name);
+	free(p->principals);
+	for (i = 0; i < p->nr_rules; i++) {
+		free(p->rules[i].action);
+		free(p->rules[i].routes);
+		free_list(p->rules[i].stages);
+		free_list(p->rules[i].principals);
+	}
+	free(p->rules);
+	for (i = 0; i < p->nr_quorums; i++) {
+		free(p->quorums[i].routes);
+		free(p->quorums[i].stage);
+	}
+	free(p->quorums);
+	free_list(p->roots);
+	mreg_value_free(p->doc);
+	free(p);
+}
+
+static int bad(const char *file, const struct mreg_value *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad(const char *file, const struct mreg_value *v, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int err;
+
+	strbuf_addf(&sb, "%s:%zu:%zu: ", file, v && v->line ? v->line : 1,
+		    v && v->column ? v->column : 1);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	err = mreg_error_set(MREG_EINVALID, "%s", sb.buf);
+	strbuf_release(&sb);
+	return err;
+}
+
+/* A scalar or a list of scalars, as a NULL-terminated list. */
+static int string_list(char ***out, const char *file, const struct mreg_value *v,
+		       const char *what)
+{
+	char **l;
+	size_t i;
+
+	if (mreg_value_is_scalar(v) && v->kind != MREG_VALUE_NULL) {
+		l = xcalloc(2, sizeof(*l));
+		l[0] = xstrdup(v->text);
+		*out = l;
+		return 0;
+	}
+	if (v->kind != MREG_VALUE_SEQ)
+		return bad(file, v, "'%s' must be a name or a list of names", what);
+	l = xcalloc(v->nr + 1, sizeof(*l));
+	for (i = 0; i < v->nr; i++) {
+		if (!mreg_value_is_scalar(v->items[i])) {
+			free_list(l);
+			return bad(file, v->items[i], "'%s' must list names", what);
+		}
+		l[i] = xstrdup(v->items[i]->text);
+	}
+	*out = l;
+	return 0;
+}
+
+static int in_list(char *const *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; l && l[i]; i++)
+		if (!strcmp(l[i], s))
+			return 1;
+	return 0;
+}
+
+static int parse_principals(struct policy *p, const char *file)
+{
+	const struct mreg_value *v = mreg_value_get(p->doc, "principals");
+	size_t i;
+
+	if (!v || v->kind != MREG_VALUE_MAP || !v->nr)
+		return bad(file, v ? v : p->doc, "'principals' must map names to keys");
+	p->principals = xcalloc(v->nr, sizeof(*p->principals));
+	for (i = 0; i < v->nr; i++) {
+		struct policy_principal *pr = &p->principals[p->nr_principals++];
+		const struct mreg_value *e = v->items[i], *k, *t;
+
+		pr->name = xstrdup(v->keys[i]);
+		if (strpbrk(pr->name, " \t\",") || !*pr->name)
+			return bad(file, e, "principal '%s': names may not hold blanks, quotes or commas",
+				   pr->name);
+		k = e->kind == MREG_VALUE_MAP ? mreg_value_get(e, "key") : e;
+		if (!k || !mreg_value_is_scalar(k) || mreg_pubkey_parse(&pr->key, k->text) < 0)
+			return bad(file, k ? k : e, "principal '%s' needs an ssh-ed25519 key",
+				   pr->name);
+		if (e->kind != MREG_VALUE_MAP)
+			continue;
+		if ((t = mreg_value_get(e, "valid_after")) &&
+		    (!t->text || parse_iso_time(&pr->valid_after, t->text) < 0))
+			return bad(file, t, "valid_after must be a date like 2026-07-02T00:00:00Z");
+		if ((t = mreg_value_get(e, "valid_before")) &&
+		    (!t->text || parse_iso_time(&pr->valid_before, t->text) < 0))
+			return bad(file, t, "valid_before must be a date like 2026-07-02T00:00:00Z");
+	}
+	return 0;
+}
+
+static int check_names(const struct policy *p, const char *file,
+		       const struct mreg_value *at, char *const *names)
+{
+	size_t i, j;
+
+	for (i = 0; names && names[i]; i++) {
+		for (j = 0; j < p->nr_principals; j++)
+			if (!strcmp(p->principals[j].name, names[i]))
+				break;
+		if (j == p->nr_principals)
+			return bad(file, at, "'%s' is not a principal of this policy", names[i]);
+	}
+	return 0;
+}
+
+static int parse_rules(struct policy *p, const char *file)
+{
+	const struct mreg_value *v = mreg_value_get(p->doc, "rules");
+	size_t i, j;
+	int err;
+
+	if (!v)
+		return 0;
+	if (v->kind != MREG_VALUE_SEQ)
+		return bad(file, v, "'rules' must be a list");
+	p->rules = xcalloc(v->nr ? v->nr : 1, sizeof(*p->rules));
+	for (i = 0; i < v->nr; i++) {
+		struct policy_rule *r = &p->rules[p->nr_rules++];
+		const struct mreg_value *e = v->items[i], *x;
+
+		if (e->kind != MREG_VALUE_MAP || !(x = mreg_value_get(e, "action")) || !x->text)
+			return bad(file, e, "a rule needs an action");
+		for (j = 0; j < ARRAY_SIZE(actions); j++)
+			if (!strcmp(actions[j], x->text))
+				break;
+		if (j == ARRAY_SIZE(actions))
+			return bad(file, x, "unknown action '%s' (register, promote, approve, status, policy)",
+				   x->text);
+		r->action = xstrdup(x->text);
+		if ((x = mreg_value_get(e, "routes")) && x->text)
+			r->routes = xstrdup(x->text);
+		if ((x = mreg_value_get(e, "stages")) &&
+		    (err = string_list(&r->stages, file, x, "stages")) < 0)
+			return err;
+		if (!(x = mreg_value_get(e, "principals")))
+			return bad(file, e, "a rule needs principals");
+		if ((err = string_list(&r->principals, file, x, "principals")) < 0 ||
+		    (err = check_names(p, file, x, r->principals)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int parse_quorums(struct policy *p, const char *file)
+{
+	const struct mreg_value *v = mreg_value_get(p->doc, "approvals");
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (v->kind != MREG_VALUE_SEQ)
+		return bad(file, v, "'approvals' must be a list");
+	p->quorums = xcalloc(v->nr ? v->nr : 1, sizeof(*p->quorums));
+	for (i = 0; i < v->nr; i++) {
+		struct policy_quorum *q = &p->quorums[p->nr_quorums++];
+		const struct mreg_value *e = v->items[i], *x;
+		double n;
+
+		if (e->kind != MREG_VALUE_MAP)
+			return bad(file, e, "an approvals entry must be a mapping");
+		x = mreg_value_get(e, "routes");
+		q->routes = xstrdup(x && x->text ? x->text : "*");
+		x = mreg_value_get(e, "stage");
+		q->stage = xstrdup(x && x->text ? x->text : "production");
+		x = mreg_value_get(e, "required");
+		if (!x || mreg_value_number(&n, x) < 0 || n < 0 || n > 100 || n != (unsigned)n)
+			return bad(file, x ? x : e, "'required' must be a whole number of approvals");
+		q->required = (unsigned)n;
+	}
+	return 0;
+}
+
+int policy_parse(struct policy **out, const char *text, size_t len, const char *file)
+{
+	struct policy *p = xcalloc(1, sizeof(*p));
+	const struct mreg_value *v;
+	size_t i, j;
+	int err;
+
+	*out = NULL;
+	if ((err = mreg_yaml_parse(&p->doc, text, len, file)) < 0)
+		goto fail;
+	if (p->doc->kind != MREG_VALUE_MAP) {
+		err = bad(file, p->doc, "a policy must be a mapping");
+		goto fail;
+	}
+	for (i = 0; i < p->doc->nr; i++) {
+		for (j = 0; j < ARRAY_SIZE(top_keys); j++)
+			if (!strcmp(top_keys[j], p->doc->keys[i]))
+				break;
+		if (j == ARRAY_SIZE(top_keys) && !starts_with(p->doc->keys[i], "x-")) {
+			err = bad(file, p->doc->items[i], "unknown key '%s'", p->doc->keys[i]);
+			goto fail;
+		}
+	}
+	if ((err = parse_principals(p, file)) < 0)
+		goto fail;
+	v = mreg_value_get(p->doc, "roots");
+	if (!v) {
+		err = bad(file, p->doc, "missing required key 'roots' (who may sign the next policy)");
+		goto fail;
+	}
+	if ((err = string_list(&p->roots, file, v, "roots")) < 0 ||
+	    (err = check_names(p, file, v, p->roots)) < 0 ||
+	    (err = parse_rules(p, file)) < 0 ||
+	    (err = parse_quorums(p, file)) < 0)
+		goto fail;
+	memset(p->commit, '0', GIT_OID_HEXSZ);
+	*out = p;
+	return 0;
+fail:
+	policy_free(p);
+	return err;
+}
+
+struct implicit {
+	struct policy *p;
+	size_t alloc;
+};
+
+static int add_implicit(const git_config_entry *e, void *payload)
+{
+	struct implicit *im = payload;
+	struct policy_principal *pr;
+	const char *comment = NULL, *s;
+	struct strbuf name = STRBUF_INIT;
+
+	ALLOC_GROW(im->p->principals, im->p->nr_principals + 1, im->alloc);
+	pr = &im->p->principals[im->p->nr_principals];
+	memset(pr, 0, sizeof(*pr));
+	if (mreg_pubkey_parse(&pr->key, e->value) < 0)
+		return mreg_error_set(MREG_EINVALID,
+				      "config mreg.trustroot is not a public key: '%s'",
+				      e->value);
+	/* "ssh-ed25519 AAAA... comment": the comment names the principal */
+	s = strchr(e->value, ' ');
+	if (s && (s = strchr(s + 1, ' ')))
+		comment = s + 1;
+	if (comment && *comment && !strpbrk(comment, " \t\","))
+		strbuf_addstr(&name, comment);
+	else
+		strbuf_addf(&name, "root-%zu", im->p->nr_principals + 1);
+	pr->name = strbuf_detach(&name, NULL);
+	im->p->nr_principals++;
+	return 0;
+}
+
+static int implicit_policy(struct policy **out, struct mreg_registry *reg)
+{
+	struct implicit im;
+	git_config *cfg = NULL;
+	size_t i;
+	int r, err = 0;
+
+	memset(&im, 0, sizeof(im));
+	im.p = xcalloc(1, sizeof(*im.p));
+	im.p->implicit = 1;
+	memset(im.p->commit, '0', GIT_OID_HEXSZ);
+	if (git_repository_config_snapshot(&cfg, reg->repo) < 0) {
+		err = mreg_error_git("cannot read config");
+		goto done;
+	}
+	r = git_config_get_multivar_foreach(cfg, "mreg.trustroot", NULL, add_implicit, &im);
+	if (r < 0 && r != GIT_ENOTFOUND)
+		err = r == MREG_EINVALID ? r : mreg_error_git("cannot read config");
+	im.p->roots = xcalloc(im.p->nr_principals + 1, sizeof(char *));
+	for (i = 0; i < im.p->nr_principals; i++)
+		im.p->roots[i] = xstrdup(im.p->principals[i].name);
+done:
+	git_config_free(cfg);
+	if (err < 0) {
+		policy_free(im.p);
+		im.p = NULL;
+	}
+	*out = im.p;
+	return err;
+}
+
+int policy_load(struct policy **out, struct mreg_registry *reg, const char *commit)
+{
+	git_oid id;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	struct strbuf label = STRBUF_INIT;
+	int err;
+
+	*out = NULL;
+	if (!commit || !strspn(commit, "0") || strspn(commit, "0") == GIT_OID_HEXSZ)
+		return implicit_policy(out, reg);
+	if (git_oid_fromstr(&id, commit) < 0 || git_commit_lookup(&c, reg->repo, &id) < 0 ||
+	    git_commit_tree(&tree, c) < 0 ||
+	    git_tree_entry_bypath(&e, tree, "policy.yaml") < 0 ||
+	    git_blob_lookup(&blob, reg->repo, git_tree_entry_id(e)) < 0) {
+		err = mreg_error_set(MREG_ECORRUPT, "cannot read policy %s", commit);
+		goto done;
+	}
+	strbuf_addf(&label, "policy %.12s:policy.yaml", commit);
+	if ((err = policy_parse(out, git_blob_rawcontent(blob),
+				(size_t)git_blob_rawsize(blob), label.buf)) < 0)
+		goto done;
+	memcpy((*out)->commit, commit, GIT_OID_HEXSZ + 1);
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	strbuf_release(&label);
+	return err;
+}
+
+int policy_current(struct policy **out, struct mreg_registry *reg)
+{
+	git_oid id;
+	char hex[GIT_OID_HEXSZ + 1];
+	int r = git_reference_name_to_id(&id, reg->repo, "refs/mreg/policy");
+
+	if (r == GIT_ENOTFOUND)
+		return policy_load(out, reg, NULL);
+	if (r < 0)
+		return mreg_error_git("cannot read refs/mreg/policy");
+	git_oid_tostr(hex, sizeof(hex), &id);
+	return policy_load(out, reg, hex);
+}
+
+const struct policy_principal *policy_principal_for(const struct policy *p,
+						   const struct mreg_pubkey *key,
+						   int64_t when)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_principals; i++) {
+		const struct policy_principal *pr = &p->principals[i];
+
+		if (!mreg_pubkey_equal(&pr->key, key))
+			continue;
+		if ((pr->valid_after && when < pr->valid_after) ||
+		    (pr->valid_before && when >= pr->valid_before))
+			continue;
+		return pr;
+	}
+	return NULL;
+}
+
+static int rule_matches(const struct policy_rule *r, const char *action,
+			const char *route, const char *stage)
+{
+	if (strcmp(r->action, action))
+		return 0;
+	if (route && r->routes && fnmatch(r->routes, route, 0))
+		return 0;
+	if (stage && r->stages && !in_list(r->stages, stage))
+		return 0;
+	return 1;
+}
+
+int policy_check(const char **who, const struct policy *p,
+		 const struct mreg_pubkey *key, const char *action,
+		 const char *route, const char *stage, int64_t when)
+{
+	const struct policy_principal *pr = policy_principal_for(p, key, when);
+	size_t i, rules = 0;
+	char *fp = NULL;
+	int err;
+
+	*who = NULL;
+	if (!pr) {
+		size_t j;
+
+		mreg_pubkey_fingerprint(&fp, key);
+		for (j = 0; j < p->nr_principals; j++)
+			if (mreg_pubkey_equal(&p->principals[j].key, key))
+				break;
+		err = mreg_error_set(MREG_EBADSIG, j < p->nr_principals
+				     ? "key %s of '%s' is not valid at that time"
+				     : "key %s%s is not trusted by the policy",
+				     fp ? fp : "?",
+				     j < p->nr_principals ? p->principals[j].name : "");
+		free(fp);
+		return err;
+	}
+	*who = pr->name;
+	if (p->implicit)
+		return 0;
+	if (!strcmp(action, "policy")) {
+		if (in_list(p->roots, pr->name))
+			return 0;
+		return mreg_error_set(MREG_EBADSIG,
+				      "'%s' is not a root of the policy: only roots may change it",
+				      pr->name);
+	}
+	for (i = 0; i < p->nr_rules; i++) {
+		if (strcmp(p->rules[i].action, action))
+			continue;
+		rules++;
+		if (rule_matches(&p->rules[i], action, route, stage) &&
+		    in_list(p->rules[i].principals, pr->name))
+			return 0;
+	}
+	/* An action no rule mentions is open to every principal. */
+	if (!rules)
+		return 0;
+	return mreg_error_set(MREG_EBADSIG, "'%s' may not %s%s%s%s%s", pr->name, action,
+			      route ? " route " : "", route ? route : "",
+			      stage ? " to " : "", stage ? stage : "");
+}
+
+unsigned policy_required_approvals(const struct policy *p, const char *route,
+				   const char *stage)
+{
+	unsigned need = 0;
+	size_t i;
+
+	for (i = 0; i < p->nr_quorums; i++)
+		if (!strcmp(p->quorums[i].stage, stage) &&
+		    !fnmatch(p->quorums[i].routes, route, 0) &&
+		    p->quorums[i].required > need)
+			need = p->quorums[i].required;
+	return need;
+}
+
+static void add_time_opt(struct strbuf *sb, const char *opt, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y%m%d%H%M%SZ", &tm);
+	strbuf_addf(sb, ",%s=\"%s\"", opt, buf);
+}
+
+char *policy_allowed_signers(const struct policy *p, const char *stage)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < p->nr_principals; i++) {
+		const struct policy_principal *pr = &p->principals[i];
+		char *key = NULL;
+		int ok = !stage || p->implicit;
+
+		for (j = 0; !ok && j < p->nr_rules; j++)
+			ok = rule_matches(&p->rules[j], "promote", NULL, stage) &&
+			     in_list(p->rules[j].principals, pr->name);
+		if (!ok && stage) {
+			for (j = 0; j < p->nr_rules; j++)
+				if (!strcmp(p->rules[j].action, "promote"))
+					break;
+			ok = j == p->nr_rules;
+		}
+		if (!ok || mreg_pubkey_format(&key, &pr->key) < 0)
+			continue;
+		strbuf_addf(&sb, "%s namespaces=\"git,mreg-approval\"", pr->name);
+		if (pr->valid_after)
+			add_time_opt(&sb, "valid-after", pr->valid_after);
+		if (pr->valid_before)
+			add_time_opt(&sb, "valid-before", pr->valid_before);
+		strbuf_addf(&sb, " %s\n", key);
+		free(key);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+char *policy_signer_name(int *ok, struct mreg_registry *reg, const git_oid *id,
+			 const char *policy_hex, int64_t when)
+{
+	struct mreg_pubkey key;
+	struct policy *p = NULL;
+	const struct policy_principal *pr;
+	struct strbuf name = STRBUF_INIT;
+	char *fp = NULL;
+
+	*ok = 0;
+	if (chain_check_commit(&key, reg, id) < 0) {
+		const char *why = mreg_error_last();
+
+		strbuf_addstr(&name, strstr(why, "not signed") ? "(unsigned)"
+							       : "(bad signature)");
+		return strbuf_detach(&name, NULL);
+	}
+	if (policy_load(&p, reg, policy_hex) < 0) {
+		strbuf_addstr(&name, "(unknown policy)");
+	} else if (!(pr = policy_principal_for(p, &key, when))) {
+		mreg_pubkey_fingerprint(&fp, &key);
+		strbuf_addf(&name, "(unknown key %s)", fp ? fp : "?");
+		mreg_error_set(MREG_EBADSIG, "key %s is not the policy's at that time",
+			       fp ? fp : "?");
+	} else {
+		strbuf_addstr(&name, pr->name);
+		*ok = 1;
+	}
+	free(fp);
+	policy_free(p);
+	return strbuf_detach(&name, NULL);
+}
