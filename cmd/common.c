@@ -1,9 +1,12 @@
 /* Diagnostics and exit statuses shared by the commands. */
 #include "common.h"
+#include "mreg/route.h"
+#include "mreg/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int opt_quiet;
@@ -87,4 +90,71 @@ int finish_stdout(int status)
 void format_time(char *buf, size_t len, int64_t t)
 {
 	format_iso_time(buf, len, t);
+}
+
+int parse_percent(double *out, const char *s)
+{
+	char *end;
+	double v;
+
+	v = strtod(s, &end);
+	if (*end == '%')
+		end++;
+	if (end == s || *end || !(v >= 0 && v <= 100))
+		return mreg_error_set(MREG_EINVALID,
+				      "invalid percentage '%s': use a number from 0 to 100", s);
+	*out = v;
+	return 0;
+}
+
+size_t trust_root_count(struct mreg_registry *reg)
+{
+	size_t n = 0;
+
+	if (mreg_trust_root_count(&n, reg) < 0)
+		return 0;
+	return n;
+}
+
+void report_pinned(struct mreg_registry *reg, size_t before)
+{
+	char *fp = NULL;
+
+	if (before || !trust_root_count(reg) || mreg_signing_fingerprint(&fp, reg) < 0)
+		return;
+	fprintf(stderr, "Pinned your key %s as the registry's trust root "
+		"(mreg.trustRoot); it signs the first policy\n", fp);
+	free(fp);
+}
+
+void print_percent(double v)
+{
+	char buf[32];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	printf("%s%%", buf);
+}
+
+void print_route_move(const struct mreg_route *r)
+{
+	printf("%s seq %lu %s:", r->name, r->seq, r->action);
+	if (r->production.ref)
+		printf(" production %s", r->production.ref);
+	if (r->canary.ref) {
+		printf("%s canary %s at ", r->production.ref ? "," : "", r->canary.ref);
+		print_percent(r->canary.percent);
+	}
+	if (r->shadow.ref) {
+		printf("%s shadow %s sampling ",
+		       r->production.ref || r->canary.ref ? "," : "", r->shadow.ref);
+		print_percent(r->shadow.percent);
+	}
+	if (!r->production.ref && !r->canary.ref && !r->shadow.ref)
+		printf(" (empty)");
+	putchar('\n');
 }

@@ -52,5 +52,28 @@ CMD(export);
 CMD(cat);
 CMD(fsck);
 CMD(help);
+CMD(keygen);
+CMD(promote);
+CMD(rollback);
+CMD(route);
+CMD(resolve);
+CMD(status);
+CMD(approve);
+CMD(policy);
+CMD(log);
+CMD(verify);
+
+struct mreg_route;
+
+/* "5", "5%", "0.5%" -> 0..100; MREG_EINVALID otherwise. */
+int parse_percent(double *out, const char *s);
+/* The number of pinned trust roots (0 on error). */
+size_t trust_root_count(struct mreg_registry *reg);
+/* Says so on stderr when a signed write just pinned the first trust root. */
+void report_pinned(struct mreg_registry *reg, size_t before);
+/* "ROUTE seq N: production REF DIGEST ..." for a route's new head. */
+void print_route_move(const struct mreg_route *r);
+/* The percentage as short as it reads back: "5%", "0.5%". */
+void print_percent(double v);
 
 #endif

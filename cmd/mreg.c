@@ -21,15 +21,25 @@ struct command {
 
 /* Sorted by name: help lists them in this order. */
 static const struct command commands[] = {
+	{ "approve", cmd_approve, NEED_REGISTRY, "Approve a version for a stage of a route" },
 	{ "cat", cmd_cat, NEED_REGISTRY, "Write one verified file of a bundle to stdout" },
 	{ "config", cmd_config, NEED_REGISTRY, "Get and set registry options" },
 	{ "export", cmd_export, NEED_REGISTRY, "Write a verified bundle to a directory" },
 	{ "fsck", cmd_fsck, NEED_REGISTRY, "Check the registry's refs, bundles and artifacts" },
 	{ "help", cmd_help, 0, "Show help for mreg or one of its commands" },
 	{ "init", cmd_init, 0, "Create an empty registry" },
+	{ "keygen", cmd_keygen, 0, "Make an Ed25519 signing key" },
 	{ "list", cmd_list, NEED_REGISTRY, "List model versions" },
+	{ "log", cmd_log, NEED_REGISTRY, "Show route history with verified signatures" },
+	{ "policy", cmd_policy, NEED_REGISTRY, "Show or set who may do what" },
+	{ "promote", cmd_promote, NEED_REGISTRY, "Move a route to a model version" },
 	{ "register", cmd_register, NEED_REGISTRY, "Register a model bundle from a manifest" },
+	{ "resolve", cmd_resolve, NEED_REGISTRY, "Print the version a route serves" },
+	{ "rollback", cmd_rollback, NEED_REGISTRY, "Put a route's previous version back" },
+	{ "route", cmd_route, NEED_REGISTRY, "List, show, retire routes; set canary traffic" },
 	{ "show", cmd_show, NEED_REGISTRY, "Show every part of a model version" },
+	{ "status", cmd_status, NEED_REGISTRY, "Show or move a version's lifecycle state" },
+	{ "verify", cmd_verify, NEED_REGISTRY, "Check every signed chain from its root" },
 };
 
 static const char *const mreg_usage[] = {

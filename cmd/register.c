@@ -15,6 +15,7 @@ int cmd_register(int argc, const char **argv, struct mreg_registry *reg)
 {
 	const char *version = NULL, *message = NULL;
 	int quiet = 0, err;
+	size_t roots;
 	struct mreg_model *m = NULL;
 	struct mreg_register_options ro = { 0 };
 	struct progress prog = { "Storing artifacts", -1, 0 };
@@ -36,6 +37,7 @@ int cmd_register(int argc, const char **argv, struct mreg_registry *reg)
 		ro.progress = progress_update;
 		ro.payload = &prog;
 	}
+	roots = trust_root_count(reg);
 	err = mreg_model_register(&m, reg, argv[0], &ro);
 	progress_stop(&prog);
 	/* A refused registration is fatal (128), whatever the cause. */
@@ -43,6 +45,7 @@ int cmd_register(int argc, const char **argv, struct mreg_registry *reg)
 		error("%s", mreg_error_last());
 		return EXIT_FATAL;
 	}
+	report_pinned(reg, roots);
 	printf("%s %s\n", m->ref, m->digest);
 	mreg_model_free(m);
 	return finish_stdout(0);

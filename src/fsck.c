@@ -97,6 +97,8 @@ static void check_artifacts(struct fsck *f)
 {
 	size_t i;
 
+	if (!f->nr_art)
+		return;
 	qsort(f->art, f->nr_art, sizeof(*f->art), by_sha);
 	for (i = 0; i < f->nr_art; i++) {
 		if (i && !strcmp(f->art[i].sha256, f->art[i - 1].sha256))
@@ -302,7 +304,7 @@ static int check_stored(const char *name, uint64_t size, void *payload)
 	}
 	/* Referenced objects were re-hashed already. */
 	memcpy(key.sha256, name, sizeof(key.sha256));
-	if (bsearch(&key, f->art, f->nr_art, sizeof(*f->art), by_sha))
+	if (f->nr_art && bsearch(&key, f->art, f->nr_art, sizeof(*f->art), by_sha))
 		return 0;
 	if (mreg_store_verify(f->reg, name, size, f->progress, f->payload) < 0) {
 		char *path = mreg_store_path(f->reg, name);

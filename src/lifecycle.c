@@ -209,3 +209,90 @@ int mreg_signing_fingerprint(char **out, struct mreg_registry *reg)
 	mreg_key_free(key);
 	return err;
 }
+
+static int history_one(struct mreg_registry *reg, const git_oid *id, git_commit *c,
+		       int (*fn)(const struct mreg_status_entry *e, void *payload),
+		       void *payload)
+{
+	struct mreg_status_entry e;
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	struct strbuf text = STRBUF_INIT;
+	char *seq = NULL, *action = NULL, *from = NULL, *state = NULL, *reason = NULL;
+	char *policy = NULL, *signer = NULL, hex[GIT_OID_HEXSZ + 1];
+	int ok, err;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_commit_tree(&tree, c) < 0 || git_tree_entry_bypath(&te, tree, "status") < 0 ||
+	    git_blob_lookup(&blob, reg->repo, git_tree_entry_id(te)) < 0) {
+		err = mreg_error_set(MREG_ECORRUPT, "status commit %s has no status file", hex);
+		goto done;
+	}
+	strbuf_add(&text, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	seq = status_field(text.buf, "seq");
+	action = status_field(text.buf, "action");
+	from = status_field(text.buf, "from");
+	state = status_field(text.buf, "state");
+	reason = status_field(text.buf, "reason");
+	policy = status_field(text.buf, "policy");
+	signer = policy_signer_name(&ok, reg, id, policy, git_commit_time(c));
+	memset(&e, 0, sizeof(e));
+	e.seq = seq ? (unsigned)strtoul(seq, NULL, 10) : 0;
+	e.action = action ? action : "register";
+	e.from = from ? from : "?";
+	e.state = state ? state : "?";
+	e.reason = reason ? reason : "";
+	e.signer = signer;
+	e.time = git_commit_time(c);
+	e.commit = hex;
+	err = fn(&e, payload);
+done:
+	free(seq);
+	free(action);
+	free(from);
+	free(state);
+	free(reason);
+	free(policy);
+	free(signer);
+	strbuf_release(&text);
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	return err;
+}
+
+int mreg_status_history(struct mreg_registry *reg, const char *spec,
+			int (*fn)(const struct mreg_status_entry *e, void *payload),
+			void *payload)
+{
+	struct mreg_model *m = NULL;
+	struct status_head head;
+	git_oid id;
+	int err;
+
+	if ((err = mreg_model_lookup(&m, reg, spec)) < 0)
+		return err;
+	if ((err = status_head_read(&head, reg, m->name, m->version)) < 0)
+		goto done;
+	id = head.id;
+	status_head_release(&head);
+	for (;;) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, reg->repo, &id) < 0) {
+			err = mreg_error_git("cannot read status");
+			break;
+		}
+		err = history_one(reg, &id, c, fn, payload);
+		if (err || !git_commit_parentcount(c)) {
+			git_commit_free(c);
+			break;
+		}
+		id = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+	}
+done:
+	mreg_model_free(m);
+	return err;
+}

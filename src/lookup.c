@@ -303,7 +303,8 @@ int mreg_model_list(struct mreg_registry *reg, const char *name,
 		strbuf_addf(&glob, "%s/", name);
 	strbuf_addch(&glob, '*');
 	err = foreach_ref(reg, "refs/mreg/status/", glob.buf, collect, &l);
-	qsort(l.e, l.nr, sizeof(*l.e), newest_first);
+	if (l.nr)
+		qsort(l.e, l.nr, sizeof(*l.e), newest_first);
 	for (i = 0; i < l.nr && !err; i++) {
 		struct mreg_model_summary s;
 

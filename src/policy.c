@@ -5,6 +5,7 @@
  */
 #include "policy.h"
 #include "chain.h"
+#include "mreg/policy.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -549,4 +550,140 @@ char *policy_signer_name(int *ok, struct mreg_registry *reg, const git_oid *id,
 	free(fp);
 	policy_free(p);
 	return strbuf_detach(&name, NULL);
+}
+
+int mreg_policy_get(char **text, char *commit, struct mreg_registry *reg)
+{
+	struct policy *p = NULL;
+	int err;
+
+	*text = NULL;
+	if ((err = policy_current(&p, reg)) < 0)
+		return err;
+	memcpy(commit, p->commit, GIT_OID_HEXSZ + 1);
+	if (!p->implicit) {
+		git_oid id;
+		git_commit *c = NULL;
+		git_tree *tree = NULL;
+		git_tree_entry *e = NULL;
+		git_blob *b = NULL;
+
+		if (git_oid_fromstr(&id, p->commit) < 0 ||
+		    git_commit_lookup(&c, reg->repo, &id) < 0 ||
+		    git_commit_tree(&tree, c) < 0 ||
+		    git_tree_entry_bypath(&e, tree, "policy.yaml") < 0 ||
+		    git_blob_lookup(&b, reg->repo, git_tree_entry_id(e)) < 0)
+			err = mreg_error_set(MREG_ECORRUPT, "cannot read policy %s", p->commit);
+		else
+			*text = xstrndup(git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+		git_blob_free(b);
+		git_tree_entry_free(e);
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	policy_free(p);
+	return err;
+}
+
+int mreg_policy_signers(char **out, struct mreg_registry *reg, const char *stage)
+{
+	struct policy *p = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = policy_current(&p, reg)) < 0)
+		return err;
+	*out = policy_allowed_signers(p, stage);
+	policy_free(p);
+	return 0;
+}
+
+int mreg_trust_root_pin(struct mreg_registry *reg, const char *line)
+{
+	struct mreg_pubkey key;
+	const char *s = strchr(line, ' ');
+	int err;
+
+	if ((err = mreg_pubkey_parse(&key, line)) < 0)
+		return err;
+	s = s ? strchr(s + 1, ' ') : NULL;
+	return trust_root_add(reg, &key, s ? s + 1 : NULL);
+}
+
+int mreg_policy_set(struct mreg_registry *reg, const char *path, const char *message)
+{
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	struct policy *next = NULL;
+	struct signer s;
+	struct ref_move move;
+	git_index *idx = NULL;
+	git_oid tree;
+	char *signers = NULL;
+	const char *who;
+	int err, r;
+
+	memset(&s, 0, sizeof(s));
+	memset(&move, 0, sizeof(move));
+	if (strbuf_read_file(&text, path, 1024 * 1024) < 0) {
+		err = mreg_error_errno(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
+				       "cannot read", path);
+		goto done;
+	}
+	if ((err = policy_parse(&next, text.buf, text.len, path)) < 0 ||
+	    (err = signer_open(&s, reg, 0)) < 0)
+		goto done;
+	/* The current policy's roots (or the pinned trust roots) sign the next. */
+	if ((err = policy_check(&who, s.policy, &s.pub, "policy", NULL, NULL,
+				s.sig->when.time)) < 0) {
+		err = mreg_error_set(MREG_EDENIED, "%s", mreg_error_last());
+		goto done;
+	}
+	signers = policy_allowed_signers(next, NULL);
+	if (git_index_new(&idx) < 0) {
+		err = mreg_error_git("cannot write policy");
+		goto done;
+	}
+	{
+		const char *paths[] = { "policy.yaml", "allowed_signers" };
+		const char *data[] = { text.buf, signers };
+		size_t lens[] = { text.len, strlen(signers) }, i;
+
+		for (i = 0; i < 2; i++) {
+			git_index_entry e;
+
+			memset(&e, 0, sizeof(e));
+			e.mode = GIT_FILEMODE_BLOB;
+			e.path = paths[i];
+			if (git_blob_create_from_buffer(&e.id, reg->repo, data[i], lens[i]) < 0 ||
+			    git_index_add(idx, &e) < 0) {
+				err = mreg_error_git("cannot write policy");
+				goto done;
+			}
+		}
+	}
+	if (git_index_write_tree_to(&tree, idx, reg->repo) < 0) {
+		err = mreg_error_git("cannot write policy");
+		goto done;
+	}
+	r = git_reference_name_to_id(&move.old, reg->repo, "refs/mreg/policy");
+	if (r < 0 && r != GIT_ENOTFOUND) {
+		err = mreg_error_git("cannot read refs/mreg/policy");
+		goto done;
+	}
+	strbuf_addf(&msg, "policy: %s\n", message && *message ? message : "set policy");
+	move.name = "refs/mreg/policy";
+	if ((err = chain_commit(&move.new, reg, &tree, r ? NULL : &move.old, s.sig, s.sig,
+				msg.buf, s.key)) < 0)
+		goto done;
+	err = refs_move(reg, &move, 1, s.sig, msg.buf);
+	if (err == MREG_EMODIFIED)
+		err = mreg_error_set(MREG_EMODIFIED, "the policy moved meanwhile, retry");
+done:
+	git_index_free(idx);
+	free(signers);
+	policy_free(next);
+	signer_release(&s);
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	return err;
 }

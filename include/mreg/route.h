@@ -51,4 +51,52 @@ int mreg_route_read(struct mreg_route **out, struct mreg_registry *reg,
 int mreg_route_resolve(char **ref, char *digest, struct mreg_registry *reg,
 		       const char *name, const char *stage);
 
+
+
+/*
+ * Route moves.  Each is one signed commit on refs/mreg/routes/<route>,
+ * put in place by compare-and-swap together with the status chains of
+ * the versions it moves: all of it or none.  MREG_EMODIFIED ("route
+ * moved, retry") when another move won; MREG_EDENIED when the policy or
+ * the lifecycle refuses.  On success `*out` (if not NULL) is the new head.
+ */
+
+/* Puts version `spec` in `stage` (NULL: production); `percent` < 0: default. */
+int mreg_route_promote(struct mreg_route **out, struct mreg_registry *reg,
+		       const char *route, const char *spec, const char *stage,
+		       double percent, const char *reason);
+
+/*
+ * Puts `to` (NULL: the previous production version) back in production,
+ * as a new commit; the version it replaces becomes rolled_back.
+ */
+int mreg_route_rollback(struct mreg_route **out, struct mreg_registry *reg,
+			const char *route, const char *to, const char *reason);
+
+/* Changes the canary's share of traffic. */
+int mreg_route_set_traffic(struct mreg_route **out, struct mreg_registry *reg,
+			   const char *route, double percent, const char *reason);
+
+/* Empties every slot; the history stays. */
+int mreg_route_retire(struct mreg_route **out, struct mreg_registry *reg,
+		      const char *route, const char *reason);
+
+/* Calls `fn` with the head of every route, by name. */
+int mreg_route_list(struct mreg_registry *reg,
+		    int (*fn)(const struct mreg_route *r, void *payload), void *payload);
+
+/* One commit of a route's history, as `mreg log` shows it. */
+struct mreg_route_entry {
+	const struct mreg_route *route;	/* the route file of this commit */
+	const char *stage;	/* the slot it moved: production, canary, shadow, all */
+	const char *from, *to;	/* NAME@VERSION before and after, or NULL */
+	const char *signer;	/* principal, or "(unsigned)" ... */
+	int verified;		/* the signature verifies against the policy */
+	const char *const *approvers;	/* NULL-terminated principals */
+};
+
+/* Walks a route's history newest first, checking each signature. */
+int mreg_route_history(struct mreg_registry *reg, const char *route,
+		       int (*fn)(const struct mreg_route_entry *e, void *payload),
+		       void *payload);
 #endif

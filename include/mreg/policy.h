@@ -1,0 +1,35 @@
+/*
+ * policy.h: the registry's trust and governance policy, refs/mreg/policy
+ * (Documentation/technical/policy.adoc).  Without one, the pinned trust
+ * roots may do everything and nothing needs approval.
+ */
+#ifndef MREG_POLICY_PUBLIC_H
+#define MREG_POLICY_PUBLIC_H
+
+#include "mreg/mreg.h"
+
+struct mreg_registry;
+
+/*
+ * Makes the policy in `path` the registry's next policy: a commit on
+ * refs/mreg/policy signed by one of the current policy's roots (the
+ * pinned trust roots for the first one).
+ */
+int mreg_policy_set(struct mreg_registry *reg, const char *path, const char *message);
+
+/*
+ * The policy in force: its policy.yaml (`*text`, NULL when implicit) and
+ * its commit (`commit`, 41 bytes, zeros when implicit).  Caller frees text.
+ */
+int mreg_policy_get(char **text, char *commit, struct mreg_registry *reg);
+
+/*
+ * An allowed_signers file for git and ssh-keygen: every principal, or
+ * with `stage` those who may promote to it.  The caller frees it.
+ */
+int mreg_policy_signers(char **out, struct mreg_registry *reg, const char *stage);
+
+/* Pins the public key in `line` ("ssh-ed25519 AAAA... [comment]") as a trust root. */
+int mreg_trust_root_pin(struct mreg_registry *reg, const char *line);
+
+#endif

@@ -1,0 +1,693 @@
+/*
+ * mreg verify: walk every chain from its root.  Each commit must carry
+ * only the headers and files its kind has, continue its parent's seq and
+ * prev, be signed by a key the policy in force allowed to make that move,
+ * name digests that exist and hash right, and (for production moves)
+ * carry its quorum of approvals.  A head that went backwards since the
+ * last verification, or since a reflog entry, is a rewound ref.
+ */
+#include "internal.h"
+#include "approval.h"
+#include "chain.h"
+#include "policy.h"
+#include "route.h"
+#include "status.h"
+#include "tempfile.h"
+#include "mreg/model.h"
+#include "mreg/status.h"
+#include "mreg/verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char zero_id[] = "0000000000000000000000000000000000000000";
+
+struct verifier {
+	struct mreg_registry *reg;
+	struct policy *cache[8];
+	size_t nr_cache;
+	struct digest_ok {
+		char *ref, *digest;
+	} *ok;
+	size_t nr_ok, alloc_ok;
+};
+
+struct walk {
+	struct verifier *v;
+	const char *ref;
+	git_oid *ids;		/* root first */
+	size_t nr;
+	char bad[GIT_OID_HEXSZ + 1];
+	struct strbuf msg;
+};
+
+static int fail(struct walk *w, const git_oid *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct walk *w, const git_oid *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (id)
+		git_oid_tostr(w->bad, sizeof(w->bad), id);
+	strbuf_reset(&w->msg);
+	va_start(ap, fmt);
+	strbuf_vaddf(&w->msg, fmt, ap);
+	va_end(ap);
+	return MREG_EBADSIG;
+}
+
+static const struct policy *policy_at(struct verifier *v, const char *hex)
+{
+	struct policy *p = NULL;
+	size_t i;
+
+	if (!hex)
+		hex = zero_id;
+	for (i = 0; i < v->nr_cache; i++)
+		if (!strcmp(v->cache[i]->commit, hex))
+			return v->cache[i];
+	if (policy_load(&p, v->reg, hex) < 0)
+		return NULL;
+	if (v->nr_cache == ARRAY_SIZE(v->cache)) {
+		policy_free(v->cache[0]);
+		memmove(v->cache, v->cache + 1, sizeof(v->cache[0]) * (v->nr_cache - 1));
+		v->nr_cache--;
+	}
+	v->cache[v->nr_cache++] = p;
+	return p;
+}
+
+/* The chain from `head` back to its root, root first. */
+static int load_chain(struct walk *w, const git_oid *head)
+{
+	size_t alloc = 0;
+	git_oid id = *head;
+
+	for (;;) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, w->v->reg->repo, &id) < 0)
+			return fail(w, &id, "cannot read commit");
+		ALLOC_GROW(w->ids, w->nr + 1, alloc);
+		w->ids[w->nr++] = id;
+		if (git_commit_parentcount(c) > 1) {
+			git_commit_free(c);
+			return fail(w, &id, "a merge commit in a linear chain");
+		}
+		if (!git_commit_parentcount(c)) {
+			git_commit_free(c);
+			break;
+		}
+		id = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+	}
+	{
+		size_t i;
+
+		for (i = 0; i < w->nr / 2; i++) {
+			git_oid t = w->ids[i];
+
+			w->ids[i] = w->ids[w->nr - 1 - i];
+			w->ids[w->nr - 1 - i] = t;
+		}
+	}
+	return 0;
+}
+
+/* `want` is `head` or one of its ancestors. */
+static int reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
+{
+	return git_oid_equal(head, want) ||
+	       git_graph_descendant_of(reg->repo, head, want) == 1;
+}
+
+static void state_path(struct strbuf *sb, struct mreg_registry *reg, const char *ref)
+{
+	strbuf_addf(sb, "%s/verified/%s", reg->dir, ref);
+}
+
+/* A head that went backwards: against the last verified head and the reflog. */
+static int check_not_rewound(struct walk *w, const git_oid *head)
+{
+	struct strbuf path = STRBUF_INIT, seen = STRBUF_INIT;
+	git_reflog *log = NULL;
+	git_oid last;
+	size_t i, n;
+	int err = 0;
+
+	state_path(&path, w->v->reg, w->ref);
+	if (!strbuf_read_file(&seen, path.buf, 128)) {
+		strbuf_rtrim(&seen);
+		if (git_oid_fromstr(&last, seen.buf) < 0)
+			err = fail(w, head, "the verified state '%s' is damaged", path.buf);
+		else if (!reaches(w->v->reg, head, &last))
+			err = fail(w, head, "the ref was rewound: it was verified at %s, "
+				   "which its head no longer contains", seen.buf);
+	}
+	if (!err && !git_reflog_read(&log, w->v->reg->repo, w->ref)) {
+		n = git_reflog_entrycount(log);
+		for (i = 0; i < n && !err; i++) {
+			const git_oid *id = git_reflog_entry_id_new(git_reflog_entry_byindex(log, i));
+			char hex[GIT_OID_HEXSZ + 1];
+
+			if (git_oid_is_zero(id) || reaches(w->v->reg, head, id))
+				continue;
+			git_oid_tostr(hex, sizeof(hex), id);
+			err = fail(w, head, "the ref was rewound: its reflog names %s, "
+				   "which its head no longer contains", hex);
+		}
+	}
+	git_reflog_free(log);
+	strbuf_release(&path);
+	strbuf_release(&seen);
+	return err;
+}
+
+static void remember(struct verifier *v, const char *ref, const git_oid *head)
+{
+	struct strbuf path = STRBUF_INIT, dir = STRBUF_INIT;
+	struct tempfile *t;
+	char hex[GIT_OID_HEXSZ + 2];
+
+	state_path(&path, v->reg, ref);
+	strbuf_add(&dir, path.buf, strrchr(path.buf, '/') - path.buf);
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, head);
+	hex[GIT_OID_HEXSZ] = '\n';
+	hex[GIT_OID_HEXSZ + 1] = '\0';
+	/* The state is a convenience: the verification stands without it. */
+	if (!mkdir_p(dir.buf) && (t = tempfile_create(dir.buf, ".verified-", 0644))) {
+		if (!write_all(t->fd, hex, GIT_OID_HEXSZ + 1))
+			tempfile_rename(t, path.buf);
+		tempfile_delete(t);
+	}
+	strbuf_release(&path);
+	strbuf_release(&dir);
+}
+
+/* The version exists and its bundle.yaml hashes to `digest` (each checked once). */
+static int check_digest(struct walk *w, const git_oid *id, const char *ref,
+			const char *digest)
+{
+	struct verifier *v = w->v;
+	struct mreg_model *m = NULL;
+	struct digest_ok *d;
+	size_t i;
+
+	for (i = 0; i < v->nr_ok; i++)
+		if (!strcmp(v->ok[i].ref, ref) && !strcmp(v->ok[i].digest, digest))
+			return 0;
+	if (mreg_model_lookup(&m, v->reg, ref) < 0)
+		return fail(w, id, "names %s, which cannot be read: %s", ref, mreg_error_last());
+	if (strcmp(m->digest, digest)) {
+		mreg_model_free(m);
+		return fail(w, id, "names %s as %s, but it is %s", ref, digest, m ? "another" : "");
+	}
+	for (i = 0; i < m->nr_files; i++)
+		if (mreg_file_in_store(&m->files[i]) &&
+		    !mreg_store_has(v->reg, m->files[i].sha256, m->files[i].size)) {
+			fail(w, id, "%s: artifact %s is missing from the store", ref,
+			     m->files[i].sha256);
+			mreg_model_free(m);
+			return MREG_EBADSIG;
+		}
+	mreg_model_free(m);
+	ALLOC_GROW(v->ok, v->nr_ok + 1, v->alloc_ok);
+	d = &v->ok[v->nr_ok++];
+	d->ref = xstrdup(ref);
+	d->digest = xstrdup(digest);
+	return 0;
+}
+
+/* Only `allowed` at the top of the tree, and approvals/<64 hex>.statement|.sig. */
+static int check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
+		      const char *const *allowed)
+{
+	size_t i, n = git_tree_entrycount(tree);
+
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		size_t j;
+		int ok = 0;
+
+		for (j = 0; allowed[j] && !ok; j++)
+			ok = !strcmp(name, allowed[j]) &&
+			     git_tree_entry_type(e) == GIT_OBJECT_BLOB;
+		if (!ok && !strcmp(name, "approvals") &&
+		    git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			git_tree *sub = NULL;
+			size_t k, m;
+
+			ok = !git_tree_lookup(&sub, w->v->reg->repo, git_tree_entry_id(e));
+			m = ok ? git_tree_entrycount(sub) : 0;
+			for (k = 0; k < m && ok; k++) {
+				const char *f = git_tree_entry_name(git_tree_entry_byindex(sub, k));
+				size_t len = strlen(f);
+
+				ok = len > 64 && is_hex(f, 64) &&
+				     (!strcmp(f + 64, ".statement") || !strcmp(f + 64, ".sig"));
+				if (!ok)
+					fail(w, id, "unexpected file 'approvals/%s'", f);
+			}
+			git_tree_free(sub);
+			if (!ok)
+				return MREG_EBADSIG;
+		}
+		if (!ok)
+			return fail(w, id, "unexpected path '%s' in the tree", name);
+	}
+	return 0;
+}
+
+static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tree *tree,
+		     const char *name)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, name);
+	git_blob *b = NULL;
+
+	if (!e || git_blob_lookup(&b, reg->repo, git_tree_entry_id(e)) < 0)
+		return -1;
+	strbuf_add(out, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	git_blob_free(b);
+	return 0;
+}
+
+/* The signature verifies and the policy allowed the signer this action. */
+static int check_signer(struct walk *w, const git_oid *id, const char *policy_hex,
+			const char *action, const char *route, const char *stage,
+			int64_t when, const struct policy **used)
+{
+	struct mreg_pubkey key;
+	const struct policy *p;
+	const char *who;
+
+	if (chain_check_commit(&key, w->v->reg, id) < 0)
+		return fail(w, id, "%s", mreg_error_last());
+	p = policy_at(w->v, policy_hex);
+	if (!p)
+		return fail(w, id, "names policy %s, which cannot be read", policy_hex);
+	if (policy_check(&who, p, &key, action, route, stage, when) < 0)
+		return fail(w, id, "%s", mreg_error_last());
+	if (used)
+		*used = p;
+	return 0;
+}
+
+/* Which stage a route commit moved, as the policy sees it. */
+static const char *moved_stage(const struct mreg_route *r, const struct mreg_route *prev)
+{
+	const char *a, *b;
+
+	if (!strcmp(r->action, "set-traffic"))
+		return "canary";
+	if (!strcmp(r->action, "promote")) {
+		a = prev ? prev->canary.ref : NULL;
+		b = r->canary.ref;
+		if (b && (!a || strcmp(a, b)))
+			return "canary";
+		a = prev ? prev->shadow.ref : NULL;
+		b = r->shadow.ref;
+		if (b && (!a || strcmp(a, b)))
+			return "shadow";
+	}
+	return "production";
+}
+
+static int check_policy_order(struct walk *w, const git_oid *id, const char *now,
+			      const char *before)
+{
+	git_oid a, b, head;
+
+	if (!strcmp(now, zero_id))
+		return strcmp(before, zero_id)
+			? fail(w, id, "names no policy after an earlier commit named %s", before)
+			: 0;
+	if (git_oid_fromstr(&a, now) < 0)
+		return fail(w, id, "names an invalid policy '%s'", now);
+	if (git_reference_name_to_id(&head, w->v->reg->repo, "refs/mreg/policy") < 0 ||
+	    !reaches(w->v->reg, &head, &a))
+		return fail(w, id, "names policy %s, which is not on refs/mreg/policy", now);
+	if (strcmp(before, zero_id) && (git_oid_fromstr(&b, before) < 0 ||
+					 !reaches(w->v->reg, &a, &b)))
+		return fail(w, id, "names policy %s, older than the %s an earlier commit named",
+			    now, before);
+	return 0;
+}
+
+static int verify_route(struct walk *w, const char *name)
+{
+	struct mreg_route prev, cur;
+	size_t i;
+	int err = 0;
+
+	memset(&prev, 0, sizeof(prev));
+	for (i = 0; i < w->nr && !err; i++) {
+		const git_oid *id = &w->ids[i];
+		static const char *const allowed[] = { "route", NULL };
+		git_commit *c = NULL;
+		git_tree *tree = NULL;
+		const struct policy *p = NULL;
+		const char *stage;
+		char prev_hex[GIT_OID_HEXSZ + 1];
+		const struct mreg_route_slot *slots[4];
+		size_t k;
+
+		memset(&cur, 0, sizeof(cur));
+		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0)
+			err = fail(w, id, "cannot read commit");
+		else if (!(err = check_tree(w, id, tree, allowed)) &&
+			 route_read_commit(&cur, w->v->reg, id) < 0)
+			err = fail(w, id, "%s", mreg_error_last());
+		if (err)
+			goto next;
+		if (i)
+			git_oid_tostr(prev_hex, sizeof(prev_hex), &w->ids[i - 1]);
+		else
+			memcpy(prev_hex, zero_id, sizeof(prev_hex));
+		if (strcmp(cur.name, name)) {
+			err = fail(w, id, "is a commit of route '%s'", cur.name);
+			goto next;
+		}
+		if (cur.seq != i + 1 || strcmp(cur.prev, prev_hex)) {
+			err = fail(w, id, "has seq %lu and prev %.12s, but it is commit %zu of the chain after %.12s",
+				   cur.seq, cur.prev, i + 1, prev_hex);
+			goto next;
+		}
+		if ((err = check_policy_order(w, id, cur.policy,
+					      i ? prev.policy : zero_id)) < 0)
+			goto next;
+		stage = moved_stage(&cur, i ? &prev : NULL);
+		if ((err = check_signer(w, id, cur.policy, "promote", name, stage,
+					git_commit_time(c), &p)) < 0)
+			goto next;
+		if (!strcmp(cur.action, "promote")) {
+			const struct mreg_route_slot *s = route_slot(&cur, stage);
+			unsigned need = policy_required_approvals(p, name, stage);
+			struct approvals ap;
+
+			memset(&ap, 0, sizeof(ap));
+			if (need && s->ref &&
+			    (approvals_in_tree(&ap, w->v->reg, tree, name, stage, s->digest, p,
+					       git_commit_time(c), 1) < 0 || ap.nr < need))
+				err = fail(w, id, "moves %s to %s with %zu valid approval%s; the policy asks for %u%s%s",
+					   s->ref, stage, ap.nr, ap.nr == 1 ? "" : "s", need,
+					   mreg_error_code() == MREG_EBADSIG ? ": " : "",
+					   mreg_error_code() == MREG_EBADSIG ? mreg_error_last() : "");
+			approvals_release(&ap);
+			if (err)
+				goto next;
+		}
+		slots[0] = &cur.production;
+		slots[1] = &cur.canary;
+		slots[2] = &cur.shadow;
+		slots[3] = &cur.previous;
+		for (k = 0; k < 4 && !err; k++)
+			if (slots[k]->ref)
+				err = check_digest(w, id, slots[k]->ref, slots[k]->digest);
+next:
+		route_release(&prev);
+		prev = cur;
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	route_release(&prev);
+	return err;
+}
+
+/* Which policy action a status commit's action is checked against. */
+static const char *status_policy_action(const char *action)
+{
+	if (!strcmp(action, "route"))
+		return "promote";
+	if (!strcmp(action, "gate"))
+		return "status";
+	return action;
+}
+
+static int verify_status(struct walk *w, const char *name, const char *version)
+{
+	struct strbuf model = STRBUF_INIT, text = STRBUF_INIT;
+	char *state = NULL, *digest0 = NULL;
+	size_t i;
+	int err = 0;
+
+	strbuf_addf(&model, "%s@%s", name, version);
+	for (i = 0; i < w->nr && !err; i++) {
+		static const char *const allowed[] = { "status", NULL };
+		static const char *const actions[] = {
+			"register", "status", "route", "approve", "gate",
+		};
+		const git_oid *id = &w->ids[i];
+		git_commit *c = NULL;
+		git_tree *tree = NULL;
+		char *f[9] = { NULL };
+		static const char *const keys[] = {
+			"model", "digest", "seq", "prev", "action", "from", "state", "policy", "reason",
+		};
+		char prev_hex[GIT_OID_HEXSZ + 1];
+		size_t k;
+
+		strbuf_reset(&text);
+		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0) {
+			err = fail(w, id, "cannot read commit");
+			goto next;
+		}
+		if ((err = check_tree(w, id, tree, allowed)) < 0)
+			goto next;
+		if (read_file(&text, w->v->reg, tree, "status") < 0 ||
+		    !starts_with(text.buf, "mreg-status 1\n")) {
+			err = fail(w, id, "has no readable status file");
+			goto next;
+		}
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (!(f[k] = status_field(text.buf, keys[k]))) {
+				err = fail(w, id, "its status file has no '%s'", keys[k]);
+				goto next;
+			}
+		if (i)
+			git_oid_tostr(prev_hex, sizeof(prev_hex), &w->ids[i - 1]);
+		else
+			memcpy(prev_hex, zero_id, sizeof(prev_hex));
+		for (k = 0; k < ARRAY_SIZE(actions); k++)
+			if (!strcmp(f[4], actions[k]))
+				break;
+		if (strcmp(f[0], model.buf))
+			err = fail(w, id, "is the status of %s", f[0]);
+		else if (strtoul(f[2], NULL, 10) != i + 1 || strcmp(f[3], prev_hex))
+			err = fail(w, id, "has seq %s and prev %.12s, but it is commit %zu after %.12s",
+				   f[2], f[3], i + 1, prev_hex);
+		else if (k == ARRAY_SIZE(actions))
+			err = fail(w, id, "has an unknown action '%s'", f[4]);
+		else if (!i && (strcmp(f[4], "register") || strcmp(f[6], "candidate")))
+			err = fail(w, id, "a status chain must start with register -> candidate");
+		else if (i && strcmp(f[5], state))
+			err = fail(w, id, "moves from %s, but the version was %s", f[5], state);
+		else if (i && strcmp(f[5], f[6]) && !mreg_status_transition_allowed(f[5], f[6]))
+			err = fail(w, id, "moves from %s to %s, which the lifecycle does not allow",
+				   f[5], f[6]);
+		else if (i && strcmp(f[1], digest0))
+			err = fail(w, id, "names digest %s, but the chain began with %s", f[1], digest0);
+		if (!err)
+			err = check_signer(w, id, f[7], status_policy_action(f[4]), NULL,
+					   !strcmp(f[4], "status") ? f[6] : NULL,
+					   git_commit_time(c), NULL);
+		if (!err && !i)
+			err = check_digest(w, id, model.buf, f[1]);
+		if (!err) {
+			free(state);
+			state = xstrdup(f[6]);
+			if (!i)
+				digest0 = xstrdup(f[1]);
+		}
+next:
+		for (k = 0; k < ARRAY_SIZE(f); k++)
+			free(f[k]);
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	free(state);
+	free(digest0);
+	strbuf_release(&model);
+	strbuf_release(&text);
+	return err;
+}
+
+static int verify_policy(struct walk *w)
+{
+	struct policy *prev = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < w->nr && !err; i++) {
+		static const char *const allowed[] = { "policy.yaml", "allowed_signers", NULL };
+		const git_oid *id = &w->ids[i];
+		struct strbuf text = STRBUF_INIT, signers = STRBUF_INIT;
+		struct policy *p = NULL, *implicit = NULL;
+		struct mreg_pubkey key;
+		git_commit *c = NULL;
+		git_tree *tree = NULL;
+		char *want = NULL;
+		const char *who;
+
+		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0)
+			err = fail(w, id, "cannot read commit");
+		else if (!(err = check_tree(w, id, tree, allowed)) &&
+			 (read_file(&text, w->v->reg, tree, "policy.yaml") < 0 ||
+			  read_file(&signers, w->v->reg, tree, "allowed_signers") < 0))
+			err = fail(w, id, "needs policy.yaml and allowed_signers");
+		else if (!err && policy_parse(&p, text.buf, text.len, "policy.yaml") < 0)
+			err = fail(w, id, "%s", mreg_error_last());
+		else if (!err && strcmp(signers.buf, (want = policy_allowed_signers(p, NULL))))
+			err = fail(w, id, "its allowed_signers does not match its policy.yaml");
+		else if (!err && chain_check_commit(&key, w->v->reg, id) < 0)
+			err = fail(w, id, "%s", mreg_error_last());
+		/* The first policy is signed by a pinned trust root, each next by a root of the last. */
+		else if (!err && !prev && (policy_load(&implicit, w->v->reg, NULL) < 0 ||
+					   policy_check(&who, implicit, &key, "policy", NULL, NULL,
+							git_commit_time(c)) < 0))
+			err = fail(w, id, "the first policy is not signed by a pinned trust root: %s",
+				   mreg_error_last());
+		else if (!err && prev && policy_check(&who, prev, &key, "policy", NULL, NULL,
+						      git_commit_time(c)) < 0)
+			err = fail(w, id, "not signed by a root of the policy before it: %s",
+				   mreg_error_last());
+		policy_free(prev);
+		prev = p;
+		policy_free(implicit);
+		free(want);
+		strbuf_release(&text);
+		strbuf_release(&signers);
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	policy_free(prev);
+	return err;
+}
+
+enum chain_kind { CHAIN_ROUTE, CHAIN_STATUS, CHAIN_POLICY };
+
+static int verify_chain(size_t *failed, struct verifier *v, enum chain_kind kind,
+			const char *ref, const char *name, const char *version,
+			void (*fn)(const struct mreg_verify_result *r, void *payload),
+			void *payload)
+{
+	struct mreg_verify_result res;
+	struct walk w;
+	git_oid head;
+	int err;
+
+	memset(&w, 0, sizeof(w));
+	strbuf_init(&w.msg, 0);
+	w.v = v;
+	w.ref = ref;
+	if (git_reference_name_to_id(&head, v->reg->repo, ref) < 0)
+		err = fail(&w, NULL, "cannot read the ref");
+	else if (!(err = load_chain(&w, &head)) && !(err = check_not_rewound(&w, &head)))
+		err = kind == CHAIN_ROUTE ? verify_route(&w, name)
+		    : kind == CHAIN_STATUS ? verify_status(&w, name, version)
+		    : verify_policy(&w);
+	memset(&res, 0, sizeof(res));
+	res.ref = ref;
+	res.commits = w.nr;
+	res.passed = !err;
+	res.bad_commit = err && w.bad[0] ? w.bad : NULL;
+	res.message = err ? w.msg.buf : NULL;
+	if (err)
+		(*failed)++;
+	else
+		remember(v, ref, &head);
+	fn(&res, payload);
+	free(w.ids);
+	strbuf_release(&w.msg);
+	return 0;
+}
+
+struct collect {
+	char **refs;
+	size_t nr, alloc;
+};
+
+static int collect_refs(struct mreg_registry *reg, const char *glob, struct collect *c)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+
+	if (git_reference_iterator_glob_new(&it, reg->repo, glob) < 0)
+		return mreg_error_git("cannot read refs");
+	while (!git_reference_next(&ref, it)) {
+		ALLOC_GROW(c->refs, c->nr + 1, c->alloc);
+		c->refs[c->nr++] = xstrdup(git_reference_name(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return 0;
+}
+
+int mreg_verify(size_t *failed, struct mreg_registry *reg, enum mreg_verify_what what,
+		const char *name,
+		void (*fn)(const struct mreg_verify_result *r, void *payload),
+		void *payload)
+{
+	struct verifier v;
+	struct collect c;
+	struct strbuf ref = STRBUF_INIT;
+	struct mreg_model *m = NULL;
+	git_oid id;
+	size_t i;
+	int err = 0;
+
+	memset(&v, 0, sizeof(v));
+	memset(&c, 0, sizeof(c));
+	v.reg = reg;
+	*failed = 0;
+	/* Find what to verify first: a typo must not report the policy. */
+	if (what == MREG_VERIFY_ROUTE && (err = route_head(&id, reg, name)) < 0)
+		goto done;
+	if (what == MREG_VERIFY_VERSION && (err = mreg_model_lookup(&m, reg, name)) < 0)
+		goto done;
+	if (!git_reference_name_to_id(&id, reg->repo, "refs/mreg/policy"))
+		verify_chain(failed, &v, CHAIN_POLICY, "refs/mreg/policy", NULL, NULL, fn, payload);
+	if (what == MREG_VERIFY_ROUTE) {
+		strbuf_addf(&ref, "refs/mreg/routes/%s", name);
+		verify_chain(failed, &v, CHAIN_ROUTE, ref.buf, name, NULL, fn, payload);
+	} else if (what == MREG_VERIFY_VERSION) {
+		strbuf_addf(&ref, "refs/mreg/status/%s/%s", m->name, m->version);
+		verify_chain(failed, &v, CHAIN_STATUS, ref.buf, m->name, m->version, fn, payload);
+	} else {
+		if ((err = collect_refs(reg, "refs/mreg/routes/*", &c)) < 0 ||
+		    (err = collect_refs(reg, "refs/mreg/status/*", &c)) < 0)
+			goto done;
+		for (i = 0; i < c.nr; i++) {
+			if (starts_with(c.refs[i], "refs/mreg/routes/")) {
+				verify_chain(failed, &v, CHAIN_ROUTE, c.refs[i],
+					     c.refs[i] + strlen("refs/mreg/routes/"), NULL, fn, payload);
+			} else {
+				const char *rest = c.refs[i] + strlen("refs/mreg/status/");
+				const char *slash = strchr(rest, '/');
+				char *n;
+
+				if (!slash)
+					continue;
+				n = xstrndup(rest, slash - rest);
+				verify_chain(failed, &v, CHAIN_STATUS, c.refs[i], n, slash + 1,
+					     fn, payload);
+				free(n);
+			}
+		}
+	}
+done:
+	for (i = 0; i < c.nr; i++)
+		free(c.refs[i]);
+	free(c.refs);
+	for (i = 0; i < v.nr_cache; i++)
+		policy_free(v.cache[i]);
+	for (i = 0; i < v.nr_ok; i++) {
+		free(v.ok[i].ref);
+		free(v.ok[i].digest);
+	}
+	free(v.ok);
+	mreg_model_free(m);
+	strbuf_release(&ref);
+	return err;
+}
