@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static const char *const keygen_usage[] = {
@@ -32,7 +34,14 @@ int cmd_keygen(int argc, const char **argv, struct mreg_registry *unused)
 	if (argc)
 		usage_with_options(keygen_usage, opts);
 	if (file) {
+		const char *slash = strrchr(file, '/');
+
 		strbuf_addstr(&path, file);
+		if (slash && slash != file) {
+			strbuf_add(&dir, file, slash - file);
+			if (mkdir_p(dir.buf) < 0)
+				die("cannot create '%s': %s", dir.buf, strerror(errno));
+		}
 	} else {
 		const char *home = getenv("HOME");
 

@@ -343,7 +343,7 @@ int policy_load(struct policy **out, struct mreg_registry *reg, const char *comm
 	int err;
 
 	*out = NULL;
-	if (!commit || !strspn(commit, "0") || strspn(commit, "0") == GIT_OID_HEXSZ)
+	if (!commit || strspn(commit, "0") == GIT_OID_HEXSZ)
 		return implicit_policy(out, reg);
 	if (git_oid_fromstr(&id, commit) < 0 || git_commit_lookup(&c, reg->repo, &id) < 0 ||
 	    git_commit_tree(&tree, c) < 0 ||

@@ -64,12 +64,19 @@ heading () {
 }
 
 cd "$demo"
+# Keys and git's config for the demo stay in the scratch directory.
+HOME="$demo/home"
+export HOME
+mkdir -p "$HOME"
 
 heading "a scratch registry in $demo"
 run mreg init
 run mreg config set user.name "Demo Engineer"
 run mreg config set user.email demo@example.com
 run mreg config get user.name
+
+heading "a signing key: every registration and route move is signed with it"
+run mreg keygen
 
 heading "two trained versions of home_ranker, each a bundle of files"
 run make-bundle.sh bundles/v1 1 50
@@ -127,5 +134,66 @@ show_cmd mreg fsck
 mreg fsck
 echo "(no problems found)"
 echo
+
+v2=home_ranker@home_ranker_20260702_002
+route=home_feed_ranker_production
+
+heading "governance: Bob must approve every production promotion"
+run mreg keygen -f keys/bob -C bob@example.com
+cat >policy.yaml <<EOF_POLICY
+mreg_policy: 1
+principals:
+  demo@example.com: {key: "$(cat "$HOME/.config/mreg/id_ed25519.pub")"}
+  bob@example.com: {key: "$(cat keys/bob.pub)"}
+roots: [demo@example.com]
+rules:
+  - {action: approve, principals: [bob@example.com]}
+  - {action: promote, routes: "home_feed_*", principals: [demo@example.com]}
+approvals:
+  - {routes: "home_feed_*", stage: production, required: 1}
+EOF_POLICY
+run cat policy.yaml
+run mreg policy set -m "production needs Bob's approval" policy.yaml
+
+heading "version 1 goes to production: validated, approved, promoted"
+run mreg status "$v1" validated -m "offline evaluation passed"
+show_cmd mreg promote "$route" "$v1"
+if mreg promote "$route" "$v1"
+then
+	echo "demo: a production promotion without approval succeeded" >&2
+	exit 1
+fi
+echo "(refused, as the policy asks)"
+echo
+echo '$ MREG_SIGNING_KEY=keys/bob mreg approve --role ml_owner' "$route $v1"
+MREG_SIGNING_KEY=keys/bob mreg approve --role ml_owner -m "offline gates pass" "$route" "$v1"
+echo
+run mreg promote "$route" "$v1" -m "first production model"
+run mreg resolve "$route"
+
+heading "version 2: a 5% canary, then production"
+run mreg status "$v2" validated -m "offline evaluation passed"
+run mreg promote --stage canary --traffic 5 "$route" "$v2" -m "canary on 5% of users"
+run mreg route show "$route"
+echo '$ MREG_SIGNING_KEY=keys/bob mreg approve --role ml_owner' "$route $v2"
+MREG_SIGNING_KEY=keys/bob mreg approve --role ml_owner -m "canary metrics hold" "$route" "$v2"
+echo
+run mreg promote "$route" "$v2" -m "canary held for 24h"
+run mreg resolve "$route"
+
+heading "an incident: roll back (a new signed commit, never a reset)"
+run mreg rollback "$route" -m "hide rate up 12% on new users"
+run mreg resolve "$route"
+run mreg status "$v2"
+
+heading "the audit trail"
+run mreg log "$route"
+run mreg verify
+
+heading "the same history, checked by stock git with no mreg"
+show_cmd mreg policy signers ">" allowed_signers
+mreg policy signers >allowed_signers
+run cat allowed_signers
+run git --git-dir=.mreg -c gpg.ssh.allowedSignersFile=allowed_signers log --show-signature --format="%h %s" "refs/mreg/routes/$route"
 
 heading "done"
