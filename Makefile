@@ -24,7 +24,7 @@ CFLAGS ?= -O2 -g
 BASIC_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Iinclude -Isrc -MMD -MP -Wall
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 ifdef DEVELOPER
 BASIC_CFLAGS += -Werror -Wextra -Wno-unused-parameter -Wshadow \
