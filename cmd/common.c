@@ -129,15 +129,10 @@ void report_pinned(struct mreg_registry *reg, size_t before)
 
 void print_percent(double v)
 {
-	char buf[32];
-	int p;
+	char buf[64];
 
-	for (p = 1; p < 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	printf("%s%%", buf);
+	mreg_percent_format(buf, sizeof(buf), v);
+	fputs(buf, stdout);
 }
 
 void print_route_move(const struct mreg_route *r)

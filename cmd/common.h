@@ -62,6 +62,14 @@ CMD(approve);
 CMD(policy);
 CMD(log);
 CMD(verify);
+CMD(serve);
+CMD(remote);
+CMD(push);
+CMD(fetch);
+CMD(pull);
+CMD(clone);
+CMD(gate);
+CMD(diff);
 
 struct mreg_route;
 

@@ -3,6 +3,7 @@
 #include "json.h"
 #include "parse-options.h"
 #include "mreg/model.h"
+#include "mreg/status.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -13,6 +14,27 @@ static const char *const show_usage[] = {
 	"mreg show [--json] REF",
 	NULL
 };
+
+/* The newest gate result recorded on the version's status chain. */
+struct gate_record {
+	int found;
+	int passed;
+	char time[32];
+	char *reason;
+};
+
+static int find_gate(const struct mreg_status_entry *e, void *payload)
+{
+	struct gate_record *g = payload;
+
+	if (strcmp(e->action, "gate"))
+		return 0;
+	g->found = 1;
+	g->passed = starts_with(e->reason, "gates passed");
+	format_time(g->time, sizeof(g->time), e->time);
+	g->reason = xstrdup(e->reason);
+	return 1;	/* newest first: the first one is it */
+}
 
 static json_t *file_json(const struct mreg_file *f)
 {
@@ -79,6 +101,19 @@ static json_t *show_json(const struct mreg_model *m)
 	return j;
 }
 
+static json_t *gate_json(const struct gate_record *g)
+{
+	json_t *j;
+
+	if (!g->found)
+		return json_null();
+	j = json_object();
+	json_object_set_new(j, "passed", json_boolean(g->passed));
+	json_object_set_new(j, "time", json_string(g->time));
+	json_object_set_new(j, "reason", json_string(g->reason));
+	return j;
+}
+
 /* Nested maps flattened to dotted keys: "segments.new_user.ndcg_at_20  0.29". */
 static void print_flat(const char *prefix, const struct mreg_value *v)
 {
@@ -125,7 +160,7 @@ static void print_file(const struct mreg_file *f)
 	strbuf_release(&label);
 }
 
-static void show_text(const struct mreg_model *m)
+static void show_text(const struct mreg_model *m, const struct gate_record *g)
 {
 	static const char *const sections[] = {
 		"training", "lineage", "hyperparameters", "metrics", "privacy", "card",
@@ -147,6 +182,8 @@ static void show_text(const struct mreg_model *m)
 	}
 	printf("%-11s%s\n", "registered", when);
 	printf("%-11s%s\n", "routes", "(none)");
+	if (g->found)
+		printf("%-11s%s at %s\n", "gates", g->reason, g->time);
 	printf("\nartifact\n");
 	for (i = 0; i < m->nr_files; i++)
 		if (!strcmp(m->files[i].kind, "artifact"))
@@ -169,6 +206,7 @@ int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
 {
 	int json = 0, err;
 	struct mreg_model *m = NULL;
+	struct gate_record g;
 	struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "one JSON object (fields in mreg-show(1))"),
 		OPT_END()
@@ -179,10 +217,20 @@ int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
 		usage_with_options(show_usage, opts);
 	if ((err = mreg_model_lookup(&m, reg, argv[0])) < 0)
 		return error_lib(err);
-	if (json)
-		json_print(show_json(m));
-	else
-		show_text(m);
+	memset(&g, 0, sizeof(g));
+	if ((err = mreg_status_history(reg, m->ref, find_gate, &g)) < 0 && err != 1) {
+		mreg_model_free(m);
+		return error_lib(err);
+	}
+	if (json) {
+		json_t *j = show_json(m);
+
+		json_object_set_new(j, "gate", gate_json(&g));
+		json_print(j);
+	} else {
+		show_text(m, &g);
+	}
+	free(g.reason);
 	mreg_model_free(m);
 	return finish_stdout(0);
 }

@@ -13,11 +13,14 @@ static _Thread_local int last_code;
 
 int mreg_error_set(int code, const char *fmt, ...)
 {
+	char buf[sizeof(last_msg)];
 	va_list ap;
 
+	/* Through a copy: callers may pass the last message as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(last_msg, buf, sizeof(buf));
 	last_code = code;
 	return code;
 }

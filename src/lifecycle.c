@@ -296,3 +296,37 @@ done:
 	mreg_model_free(m);
 	return err;
 }
+
+int mreg_status_record_gate(struct mreg_registry *reg, const struct mreg_model *m,
+			    int passed, const char *result_json, const char *reason)
+{
+	struct signer s;
+	struct ref_move move;
+	struct strbuf ref = STRBUF_INIT, log = STRBUF_INIT;
+	struct status_file file;
+	const char *who, *state;
+	char *current = NULL;
+	int err;
+
+	memset(&s, 0, sizeof(s));
+	if ((err = mreg_status_get(&current, reg, m->name, m->version)) < 0)
+		return err;
+	state = !strcmp(current, "candidate") ? (passed ? "validated" : "rejected") : current;
+	if ((err = signer_open(&s, reg, 0)) < 0 ||
+	    (err = signer_allowed(&who, &s, "status", NULL, state)) < 0)
+		goto done;
+	file.path = "gate.json";
+	file.data = result_json;
+	file.len = strlen(result_json);
+	if ((err = status_advance(&move, &ref, reg, m->name, m->version, "gate", state,
+				  reason, &file, 1, &s)) < 0)
+		goto done;
+	strbuf_addf(&log, "gate %s: %s", m->ref, reason);
+	err = moved(refs_move(reg, &move, 1, s.sig, log.buf), "the status chain");
+done:
+	free(current);
+	strbuf_release(&ref);
+	strbuf_release(&log);
+	signer_release(&s);
+	return err;
+}

@@ -9,6 +9,7 @@
 #include "mreg/model.h"
 #include "mreg/name.h"
 #include "mreg/status.h"
+#include "verify.h"
 
 #include <stdlib.h>
 
@@ -30,8 +31,8 @@ static int read_blob(git_blob **out, git_repository *repo, const git_tree *tree,
 	return 0;
 }
 
-static int load(struct mreg_model **out, struct mreg_registry *reg,
-		const char *name, const char *version)
+int model_load_at(struct mreg_model **out, struct mreg_registry *reg,
+		  const char *prefix, const char *name, const char *version)
 {
 	struct strbuf ref = STRBUF_INIT, label = STRBUF_INIT;
 	struct mreg_model *m = xcalloc(1, sizeof(*m));
@@ -47,7 +48,7 @@ static int load(struct mreg_model **out, struct mreg_registry *reg,
 	m->version = xstrdup(version);
 	strbuf_addf(&label, "%s@%s", name, version);
 	m->ref = xstrdup(label.buf);
-	strbuf_addf(&ref, "refs/mreg/models/%s/%s", name, version);
+	strbuf_addf(&ref, "%smodels/%s/%s", prefix, name, version);
 	r = git_reference_name_to_id(&id, reg->repo, ref.buf);
 	if (r == GIT_ENOTFOUND) {
 		err = mreg_error_set(MREG_ENOTFOUND, "no such version '%s'", m->ref);
@@ -200,7 +201,7 @@ int mreg_model_lookup(struct mreg_model **out, struct mreg_registry *reg,
 		if (!err)
 			err = mreg_name_check("model version", at + 1);
 		if (!err)
-			err = load(out, reg, name, at + 1);
+			err = model_load_at(out, reg, "refs/mreg/", name, at + 1);
 		free(name);
 		return err;
 	}
@@ -231,7 +232,7 @@ int mreg_model_lookup(struct mreg_model **out, struct mreg_registry *reg,
 				     "'%s' is ambiguous: it matches %s%s; use NAME@VERSION",
 				     spec, mt.names.buf, mt.nr > 5 ? ", ..." : "");
 	else if (!err)
-		err = load(out, reg, mt.name, mt.version);
+		err = model_load_at(out, reg, "refs/mreg/", mt.name, mt.version);
 	free(mt.name);
 	free(mt.version);
 	strbuf_release(&mt.names);

@@ -687,3 +687,29 @@ done:
 	strbuf_release(&msg);
 	return err;
 }
+
+int policy_requires_gate(const struct policy *p, const char *route, const char *stage)
+{
+	const struct mreg_value *g = p->doc ? mreg_value_get(p->doc, "gates") : NULL;
+	size_t i;
+
+	if (!g || g->kind != MREG_VALUE_SEQ)
+		return 0;
+	for (i = 0; i < g->nr; i++) {
+		const struct mreg_value *e = g->items[i], *x;
+
+		if (e->kind != MREG_VALUE_MAP)
+			continue;
+		x = mreg_value_get(e, "require_recorded_pass");
+		if (!x || x->kind != MREG_VALUE_BOOL || (x->text[0] != 't' && x->text[0] != 'T'))
+			continue;
+		x = mreg_value_get(e, "routes");
+		if (x && x->text && fnmatch(x->text, route, 0))
+			continue;
+		x = mreg_value_get(e, "stage");
+		if (strcmp(x && x->text ? x->text : "production", stage))
+			continue;
+		return 1;
+	}
+	return 0;
+}

@@ -75,6 +75,9 @@ int policy_check(const char **who, const struct policy *p,
 unsigned policy_required_approvals(const struct policy *p, const char *route,
 				   const char *stage);
 
+/* 1 if promoting to `stage` of `route` needs a recorded passing gate. */
+int policy_requires_gate(const struct policy *p, const char *route, const char *stage);
+
 /* The allowed_signers text: every principal (with `stage`, those who may promote to it). */
 char *policy_allowed_signers(const struct policy *p, const char *stage);
 

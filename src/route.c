@@ -79,18 +79,24 @@ int route_parse_percent(double *out, const char *s)
 	return 0;
 }
 
-/* The shortest text that reads back as the same percentage. */
-static void add_percent(struct strbuf *sb, double v)
+void mreg_percent_format(char *buf, size_t len, double v)
 {
-	char buf[32];
 	int p;
 
-	for (p = 1; p < 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, v);
+	/* fixed point, as few decimals as read back the same: 10%, 0.5% */
+	for (p = 0; p < 17; p++) {
+		snprintf(buf, len, "%.*f%%", p, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-	strbuf_addf(sb, "%s%%", buf);
+}
+
+static void add_percent(struct strbuf *sb, double v)
+{
+	char buf[64];
+
+	mreg_percent_format(buf, sizeof(buf), v);
+	strbuf_addstr(sb, buf);
 }
 
 static void add_slot(struct strbuf *sb, const char *key, const struct mreg_route_slot *s,
@@ -189,9 +195,10 @@ int route_parse(struct mreg_route *r, const char *text, size_t len)
 			const char *v = sp + 1;
 
 			at = i + 1;
-			if (i == 0 && strcmp(v, "1"))
-				err = bad_route("unknown format", v);
-			else if (i == 1)
+			if (i == 0) {
+				if (strcmp(v, "1"))
+					err = bad_route("unknown format", v);
+			} else if (i == 1)
 				r->name = xstrdup(v);
 			else if (i == 2)
 				r->seq = strtoul(v, NULL, 10);

@@ -13,6 +13,7 @@
 #include "route.h"
 #include "status.h"
 #include "tempfile.h"
+#include "verify.h"
 #include "mreg/model.h"
 #include "mreg/status.h"
 #include "mreg/verify.h"
@@ -24,6 +25,8 @@ static const char zero_id[] = "0000000000000000000000000000000000000000";
 
 struct verifier {
 	struct mreg_registry *reg;
+	const char *prefix;	/* where chains, policy and versions live */
+	int staged;		/* checking refs before they are accepted */
 	struct policy *cache[8];
 	size_t nr_cache;
 	struct digest_ok {
@@ -197,8 +200,17 @@ static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 	for (i = 0; i < v->nr_ok; i++)
 		if (!strcmp(v->ok[i].ref, ref) && !strcmp(v->ok[i].digest, digest))
 			return 0;
-	if (mreg_model_lookup(&m, v->reg, ref) < 0)
-		return fail(w, id, "names %s, which cannot be read: %s", ref, mreg_error_last());
+	{
+		const char *at = strchr(ref, '@');
+		char *name = at ? xstrndup(ref, at - ref) : NULL;
+		int r = name ? model_load_at(&m, v->reg, v->prefix, name, at + 1)
+			     : mreg_error_set(MREG_EINVALID, "not NAME@VERSION");
+
+		free(name);
+		if (r < 0)
+			return fail(w, id, "names %s, which cannot be read: %s", ref,
+				    mreg_error_last());
+	}
 	if (strcmp(m->digest, digest)) {
 		mreg_model_free(m);
 		return fail(w, id, "names %s as %s, but it is %s", ref, digest, m ? "another" : "");
@@ -318,15 +330,19 @@ static int check_policy_order(struct walk *w, const git_oid *id, const char *now
 			      const char *before)
 {
 	git_oid a, b, head;
+	struct strbuf policy_ref = STRBUF_INIT;
+	int r;
 
+	strbuf_addf(&policy_ref, "%spolicy", w->v->prefix);
+	r = git_reference_name_to_id(&head, w->v->reg->repo, policy_ref.buf);
+	strbuf_release(&policy_ref);
 	if (!strcmp(now, zero_id))
 		return strcmp(before, zero_id)
 			? fail(w, id, "names no policy after an earlier commit named %s", before)
 			: 0;
 	if (git_oid_fromstr(&a, now) < 0)
 		return fail(w, id, "names an invalid policy '%s'", now);
-	if (git_reference_name_to_id(&head, w->v->reg->repo, "refs/mreg/policy") < 0 ||
-	    !reaches(w->v->reg, &head, &a))
+	if (r < 0 || !reaches(w->v->reg, &head, &a))
 		return fail(w, id, "names policy %s, which is not on refs/mreg/policy", now);
 	if (strcmp(before, zero_id) && (git_oid_fromstr(&b, before) < 0 ||
 					 !reaches(w->v->reg, &a, &b)))
@@ -434,7 +450,7 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 
 	strbuf_addf(&model, "%s@%s", name, version);
 	for (i = 0; i < w->nr && !err; i++) {
-		static const char *const allowed[] = { "status", NULL };
+		static const char *const allowed[] = { "status", "gate.json", NULL };
 		static const char *const actions[] = {
 			"register", "status", "route", "approve", "gate",
 		};
@@ -565,8 +581,6 @@ static int verify_policy(struct walk *w)
 	return err;
 }
 
-enum chain_kind { CHAIN_ROUTE, CHAIN_STATUS, CHAIN_POLICY };
-
 static int verify_chain(size_t *failed, struct verifier *v, enum chain_kind kind,
 			const char *ref, const char *name, const char *version,
 			void (*fn)(const struct mreg_verify_result *r, void *payload),
@@ -583,7 +597,8 @@ static int verify_chain(size_t *failed, struct verifier *v, enum chain_kind kind
 	w.ref = ref;
 	if (git_reference_name_to_id(&head, v->reg->repo, ref) < 0)
 		err = fail(&w, NULL, "cannot read the ref");
-	else if (!(err = load_chain(&w, &head)) && !(err = check_not_rewound(&w, &head)))
+	else if (!(err = load_chain(&w, &head)) &&
+		 (v->staged || !(err = check_not_rewound(&w, &head))))
 		err = kind == CHAIN_ROUTE ? verify_route(&w, name)
 		    : kind == CHAIN_STATUS ? verify_status(&w, name, version)
 		    : verify_policy(&w);
@@ -595,7 +610,7 @@ static int verify_chain(size_t *failed, struct verifier *v, enum chain_kind kind
 	res.message = err ? w.msg.buf : NULL;
 	if (err)
 		(*failed)++;
-	else
+	else if (!v->staged)
 		remember(v, ref, &head);
 	fn(&res, payload);
 	free(w.ids);
@@ -640,6 +655,7 @@ int mreg_verify(size_t *failed, struct mreg_registry *reg, enum mreg_verify_what
 	memset(&v, 0, sizeof(v));
 	memset(&c, 0, sizeof(c));
 	v.reg = reg;
+	v.prefix = "refs/mreg/";
 	*failed = 0;
 	/* Find what to verify first: a typo must not report the policy. */
 	if (what == MREG_VERIFY_ROUTE && (err = route_head(&id, reg, name)) < 0)
@@ -690,4 +706,47 @@ done:
 	mreg_model_free(m);
 	strbuf_release(&ref);
 	return err;
+}
+
+static void keep_result(const struct mreg_verify_result *r, void *payload)
+{
+	struct mreg_verify_result *out = payload;
+
+	out->passed = r->passed;
+	out->message = r->message ? xstrdup(r->message) : NULL;
+	out->bad_commit = r->bad_commit ? xstrdup(r->bad_commit) : NULL;
+}
+
+int verify_chain_at(char **why, char *bad, struct mreg_registry *reg,
+		    const char *prefix, enum chain_kind kind, const char *ref,
+		    const char *name, const char *version)
+{
+	struct verifier v;
+	struct mreg_verify_result res;
+	size_t failed = 0, i;
+
+	memset(&v, 0, sizeof(v));
+	memset(&res, 0, sizeof(res));
+	v.reg = reg;
+	v.prefix = prefix;
+	v.staged = 1;
+	*why = NULL;
+	bad[0] = '\0';
+	verify_chain(&failed, &v, kind, ref, name, version, keep_result, &res);
+	for (i = 0; i < v.nr_cache; i++)
+		policy_free(v.cache[i]);
+	for (i = 0; i < v.nr_ok; i++) {
+		free(v.ok[i].ref);
+		free(v.ok[i].digest);
+	}
+	free(v.ok);
+	if (res.bad_commit)
+		snprintf(bad, GIT_OID_HEXSZ + 1, "%s", res.bad_commit);
+	free((char *)res.bad_commit);
+	if (!failed) {
+		free((char *)res.message);
+		return 0;
+	}
+	*why = (char *)res.message;
+	return mreg_error_set(MREG_EBADSIG, "%s: %s", ref, *why ? *why : "does not verify");
 }

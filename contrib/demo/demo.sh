@@ -171,8 +171,30 @@ echo
 run mreg promote "$route" "$v1" -m "first production model"
 run mreg resolve "$route"
 
+heading "gates for CI: version 2 against the champion passes, version 3 fails"
+cat >gates.yaml <<'EOF_GATES'
+gates:
+  ndcg_at_20:            {min_relative_improvement: 0.005}
+  calibration_ece_click: {max: 0.02}
+  latency_p95_ms:        {max: 15}
+  segments.*.ndcg_at_20: {max_relative_regression: 0.01}
+EOF_GATES
+run cat gates.yaml
+run mreg gate --route "$route" --gates gates.yaml --record "$v2"
+run make-bundle.sh bundles/v3 3 1
+run mreg register bundles/v3/mreg.yaml -m "wider trees"
+v3=home_ranker@home_ranker_20260702_003
+show_cmd mreg gate --route "$route" --gates gates.yaml --record "$v3"
+if mreg gate --route "$route" --gates gates.yaml --record "$v3"
+then
+	echo "demo: version 3 passed its gates; it must not" >&2
+	exit 1
+fi
+echo "(exit status 1: the CI job fails, and $v3 is rejected)"
+echo
+run mreg status "$v3"
+
 heading "version 2: a 5% canary, then production"
-run mreg status "$v2" validated -m "offline evaluation passed"
 run mreg promote --stage canary --traffic 5 "$route" "$v2" -m "canary on 5% of users"
 run mreg route show "$route"
 echo '$ MREG_SIGNING_KEY=keys/bob mreg approve --role ml_owner' "$route $v2"

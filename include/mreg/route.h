@@ -38,6 +38,9 @@ struct mreg_route {
 
 void mreg_route_free(struct mreg_route *r);
 
+/* A percentage as the route file writes it: "10%", "0.5%" (len >= 32). */
+void mreg_percent_format(char *buf, size_t len, double v);
+
 /* The route's head: MREG_ENOTFOUND if there is no such route. */
 int mreg_route_read(struct mreg_route **out, struct mreg_registry *reg,
 		    const char *name);

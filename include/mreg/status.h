@@ -56,6 +56,17 @@ int mreg_approve(struct mreg_registry *reg, const char *route, const char *spec,
 		 const char *stage, const char *role, const char *note,
 		 int64_t expires);
 
+struct mreg_model;
+
+/*
+ * Records a gate result on the version's status chain, signed: the
+ * `mreg gate --json` document as gate.json in the commit's tree.  A
+ * candidate moves to `validated` when `passed`, else to `rejected`; a
+ * version past candidate keeps its state and gains the record.
+ */
+int mreg_status_record_gate(struct mreg_registry *reg, const struct mreg_model *m,
+			    int passed, const char *result_json, const char *reason);
+
 /* The number of pinned trust roots (mreg.trustRoot in local config). */
 int mreg_trust_root_count(size_t *out, struct mreg_registry *reg);
 
