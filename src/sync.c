@@ -638,11 +638,16 @@ done:
 	return err;
 }
 
-/* The key that signed the root commit of the chain at `ref`; 1 if unsigned. */
-static int root_signer(struct mreg_pubkey *key, struct mreg_registry *reg, const char *ref)
+/*
+ * The key that signed the root commit of the chain at `ref`, and its
+ * committer's email (to name the principal); 1 if it is unsigned.
+ */
+static int root_signer(struct mreg_pubkey *key, struct strbuf *email,
+		       struct mreg_registry *reg, const char *ref)
 {
 	git_oid id;
 	git_commit *c = NULL;
+	int r;
 
 	if (git_reference_name_to_id(&id, reg->repo, ref) < 0)
 		return mreg_error_git("cannot read ref");
@@ -651,8 +656,13 @@ static int root_signer(struct mreg_pubkey *key, struct mreg_registry *reg, const
 		git_commit_free(c);
 		c = NULL;
 	}
+	strbuf_reset(email);
+	if (c && git_commit_committer(c)->email &&
+	    !strpbrk(git_commit_committer(c)->email, " \t\",<>"))
+		strbuf_addstr(email, git_commit_committer(c)->email);
 	git_commit_free(c);
-	return chain_check_commit(key, reg, &id) < 0 ? 1 : 0;
+	r = chain_check_commit(key, reg, &id) < 0 ? 1 : 0;
+	return r;
 }
 
 /*
@@ -663,6 +673,7 @@ static int pin_root_signer(char **pinned, struct plan *p)
 {
 	struct reflist staged;
 	struct mreg_pubkey key, first;
+	struct strbuf email = STRBUF_INIT, first_email = STRBUF_INIT;
 	size_t i, keys = 0;
 	int err, r;
 
@@ -678,7 +689,7 @@ static int pin_root_signer(char **pinned, struct plan *p)
 		    !starts_with(staged.v[i].name, "status/"))
 			continue;
 		strbuf_addf(&ref, "%s%s", p->prefix.buf, staged.v[i].name);
-		r = root_signer(&key, p->reg, ref.buf);
+		r = root_signer(&key, &email, p->reg, ref.buf);
 		strbuf_release(&ref);
 		if (r < 0) {
 			err = r;
@@ -688,14 +699,17 @@ static int pin_root_signer(char **pinned, struct plan *p)
 						     "several keys sign the roots of this registry's history; "
 						     "say which to trust with --trust-root FILE");
 			first = key;
+			strbuf_reset(&first_email);
+			strbuf_addbuf(&first_email, &email);
 		}
 	}
 	reflist_release(&staged);
-	if (err < 0 || !keys)
-		return err;
-	if ((err = trust_root_add(p->reg, &first, NULL)) < 0)
-		return err;
-	return mreg_pubkey_fingerprint(pinned, &first);
+	strbuf_release(&email);
+	if (err >= 0 && keys &&
+	    (err = trust_root_add(p->reg, &first, first_email.len ? first_email.buf : NULL)) >= 0)
+		err = mreg_pubkey_fingerprint(pinned, &first);
+	strbuf_release(&first_email);
+	return err;
 }
 
 static int pin_file(char **pinned, struct mreg_registry *reg, const char *file)

@@ -218,4 +218,21 @@ mreg policy signers >allowed_signers
 run cat allowed_signers
 run git --git-dir=.mreg -c gpg.ssh.allowedSignersFile=allowed_signers log --show-signature --format="%h %s" "refs/mreg/routes/$route"
 
+heading "sharing: push to a plain bare git repository, clone it elsewhere, verify"
+run git init -q --bare hub.git
+run mreg remote add origin "$demo/hub.git"
+run mreg push
+run ls hub.git/artifacts
+mkdir "$demo/elsewhere"
+cd "$demo/elsewhere"
+run mreg clone "$demo/hub.git" team-b
+cd team-b
+run mreg verify
+run mreg log --oneline
+run mreg resolve "$route"
+show_cmd mreg cat "$v1" model/ranker.onnx "|" sha256sum
+mreg cat "$v1" model/ranker.onnx | sha256sum
+echo
+cd "$demo"
+
 heading "done"
