@@ -3,6 +3,7 @@
 #include "json.h"
 #include "parse-options.h"
 #include "mreg/model.h"
+#include "mreg/route.h"
 #include "mreg/status.h"
 
 #include <inttypes.h>
@@ -34,6 +35,38 @@ static int find_gate(const struct mreg_status_entry *e, void *payload)
 	format_time(g->time, sizeof(g->time), e->time);
 	g->reason = xstrdup(e->reason);
 	return 1;	/* newest first: the first one is it */
+}
+
+/* The routes that serve this version, and in which stage. */
+struct serving {
+	const char *ref;
+	json_t *json;
+	struct strbuf text;
+};
+
+static void serves(struct serving *sv, const char *route, const char *stage,
+		   const struct mreg_route_slot *slot, const char *ref)
+{
+	json_t *j;
+
+	if (!slot->ref || strcmp(slot->ref, ref))
+		return;
+	j = json_object();
+	json_object_set_new(j, "route", json_string(route));
+	json_object_set_new(j, "stage", json_string(stage));
+	json_array_append_new(sv->json, j);
+	strbuf_addf(&sv->text, "%s%s (%s)", sv->text.len ? ", " : "", route, stage);
+}
+
+static int find_routes(const struct mreg_route *r, void *payload)
+{
+	struct serving *sv = payload;
+
+	serves(sv, r->name, "production", &r->production, sv->ref);
+	serves(sv, r->name, "canary", &r->canary, sv->ref);
+	serves(sv, r->name, "shadow", &r->shadow, sv->ref);
+	serves(sv, r->name, "previous-production", &r->previous, sv->ref);
+	return 0;
 }
 
 static json_t *file_json(const struct mreg_file *f)
@@ -97,7 +130,9 @@ static json_t *show_json(const struct mreg_model *m)
 
 		json_object_set_new(j, maps[i], v ? json_from_value(v) : json_object());
 	}
-	json_object_set_new(j, "routes", json_array());
+	for (i = 0; i < m->doc->nr; i++)
+		if (starts_with(m->doc->keys[i], "x-"))
+			json_object_set_new(j, m->doc->keys[i], json_from_value(m->doc->items[i]));
 	return j;
 }
 
@@ -143,24 +178,25 @@ static void print_flat(const char *prefix, const struct mreg_value *v)
 	}
 }
 
+/*
+ * One file: "kind[.name]  version  path" then its size and hash, indented
+ * under it, so that long names never push the columns apart.
+ */
 static void print_file(const struct mreg_file *f)
 {
-	struct strbuf label = STRBUF_INIT;
-
-	strbuf_addstr(&label, f->kind);
-	if (f->name)
-		strbuf_addf(&label, ".%s", f->name);
-	printf("  %-22s %-32s %s\n", label.buf, f->version ? f->version : "-",
-	       f->path ? f->path : f->uri);
+	printf("  %s%s%s", f->kind, f->name ? "." : "", f->name ? f->name : "");
+	if (f->version)
+		printf("  %s", f->version);
+	printf("  %s\n", f->path ? f->path : f->uri);
 	if (f->has_size)
-		printf("  %-22s %" PRIu64 " bytes, sha256:%s%s\n", "", f->size, f->sha256,
+		printf("      %" PRIu64 " bytes, sha256:%s%s\n", f->size, f->sha256,
 		       f->uri ? " (external)" : mreg_file_in_store(f) ? " (artifact store)" : "");
 	else
-		printf("  %-22s sha256:%s (external)\n", "", f->sha256);
-	strbuf_release(&label);
+		printf("      sha256:%s (external)\n", f->sha256);
 }
 
-static void show_text(const struct mreg_model *m, const struct gate_record *g)
+static void show_text(const struct mreg_model *m, const struct gate_record *g,
+		      const struct serving *sv)
 {
 	static const char *const sections[] = {
 		"training", "lineage", "hyperparameters", "metrics", "privacy", "card",
@@ -181,7 +217,7 @@ static void show_text(const struct mreg_model *m, const struct gate_record *g)
 			printf("%-11s%s\n", scalars[i], v->text);
 	}
 	printf("%-11s%s\n", "registered", when);
-	printf("%-11s%s\n", "routes", "(none)");
+	printf("%-11s%s\n", "routes", sv->text.len ? sv->text.buf : "(none)");
 	if (g->found)
 		printf("%-11s%s at %s\n", "gates", g->reason, g->time);
 	printf("\nartifact\n");
@@ -207,6 +243,7 @@ int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
 	int json = 0, err;
 	struct mreg_model *m = NULL;
 	struct gate_record g;
+	struct serving sv;
 	struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "one JSON object (fields in mreg-show(1))"),
 		OPT_END()
@@ -218,6 +255,14 @@ int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
 	if ((err = mreg_model_lookup(&m, reg, argv[0])) < 0)
 		return error_lib(err);
 	memset(&g, 0, sizeof(g));
+	sv.ref = m->ref;
+	sv.json = json_array();
+	strbuf_init(&sv.text, 0);
+	if ((err = mreg_route_list(reg, find_routes, &sv)) < 0) {
+		json_decref(sv.json);
+		mreg_model_free(m);
+		return error_lib(err);
+	}
 	if ((err = mreg_status_history(reg, m->ref, find_gate, &g)) < 0 && err != 1) {
 		mreg_model_free(m);
 		return error_lib(err);
@@ -225,11 +270,14 @@ int cmd_show(int argc, const char **argv, struct mreg_registry *reg)
 	if (json) {
 		json_t *j = show_json(m);
 
+		json_object_set_new(j, "routes", sv.json);
 		json_object_set_new(j, "gate", gate_json(&g));
 		json_print(j);
 	} else {
-		show_text(m, &g);
+		json_decref(sv.json);
+		show_text(m, &g, &sv);
 	}
+	strbuf_release(&sv.text);
 	free(g.reason);
 	mreg_model_free(m);
 	return finish_stdout(0);
