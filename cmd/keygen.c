@@ -2,6 +2,7 @@
 #include "common.h"
 #include "parse-options.h"
 #include "mreg/sign.h"
+#include "mreg/status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +68,14 @@ int cmd_keygen(int argc, const char **argv, struct mreg_registry *unused)
 	fprintf(stderr, "Wrote %s (fingerprint %s) and %s.pub\n", path.buf, fp, path.buf);
 	free(have);
 	have = NULL;
-	if (reg && mreg_config_get(&have, reg, "user.signingkey") == MREG_ENOTFOUND) {
-		if (mreg_config_set(reg, "user.signingkey", path.buf) < 0)
+	/* No usable key yet here: this one becomes it (by absolute path). */
+	if (reg && mreg_signing_fingerprint(&have, reg) == MREG_ENOTFOUND) {
+		char *abs = realpath(path.buf, NULL);
+
+		if (mreg_config_set(reg, "user.signingkey", abs ? abs : path.buf) < 0)
 			die("%s", mreg_error_last());
 		fprintf(stderr, "Set user.signingkey in %s\n", mreg_registry_path(reg));
+		free(abs);
 	}
 	free(have);
 	free(line);

@@ -3,8 +3,10 @@
 #include "parse-options.h"
 #include "progress.h"
 #include "mreg/model.h"
+#include "mreg/status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static const char *const register_usage[] = {
 	"mreg register [--version V] [-m MSG] [--quiet] MANIFEST",
@@ -46,6 +48,15 @@ int cmd_register(int argc, const char **argv, struct mreg_registry *reg)
 		return EXIT_FATAL;
 	}
 	report_pinned(reg, roots);
+	{
+		char *fp = NULL;
+
+		if (mreg_signing_fingerprint(&fp, reg) == MREG_ENOTFOUND)
+			warning("%s was registered unsigned: there is no signing key, so "
+				"'mreg verify' will refuse its history; run 'mreg keygen' "
+				"before registering", m->ref);
+		free(fp);
+	}
 	printf("%s %s\n", m->ref, m->digest);
 	mreg_model_free(m);
 	return finish_stdout(0);

@@ -6,6 +6,30 @@
 #include "policy.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+
+/*
+ * git's user.signingkey may name a GPG key ("3AA5C34371567BD2"): from the
+ * user's git config, only what can be an ssh key counts for mreg.  The
+ * registry's own config is taken at its word, so a typo there is an error.
+ */
+static int ssh_key_spec(const char *spec, struct mreg_registry *reg)
+{
+	git_config *local = NULL;
+	git_buf buf = GIT_BUF_INIT;
+	struct stat st;
+	int own = 0;
+
+	if (starts_with(spec, "key::") || starts_with(spec, "ssh-") ||
+	    strchr(spec, '/') || !stat(spec, &st))
+		return 1;
+	if (!local_config(&local, reg)) {
+		own = !git_config_get_string_buf(&buf, local, "user.signingkey");
+		git_buf_dispose(&buf);
+		git_config_free(local);
+	}
+	return own;
+}
 
 int signing_key_load(struct mreg_key **out, struct mreg_registry *reg)
 {
@@ -17,10 +41,9 @@ int signing_key_load(struct mreg_key **out, struct mreg_registry *reg)
 	*out = NULL;
 	if (env && *env)
 		spec = xstrdup(env);
-	else if (mreg_config_get(&spec, reg, "user.signingkey") < 0)
-		return mreg_error_set(MREG_ENOTFOUND,
-			"no signing key: make one with 'mreg keygen' (or set "
-			"'mreg config set user.signingkey PATH')");
+	else if (mreg_config_get(&spec, reg, "user.signingkey") < 0 ||
+		 !ssh_key_spec(spec, reg))
+		goto none;
 	if (starts_with(spec, "key::") || starts_with(spec, "ssh-")) {
 		err = mreg_key_from_agent(out, spec);
 		goto done;
@@ -40,6 +63,11 @@ done:
 	strbuf_release(&path);
 	strbuf_release(&head);
 	return err;
+none:
+	free(spec);
+	return mreg_error_set(MREG_ENOTFOUND,
+		"no signing key: make one with 'mreg keygen' (or set "
+		"'mreg config set user.signingkey PATH')");
 }
 
 int chain_commit(git_oid *out, struct mreg_registry *reg, const git_oid *tree_id,
@@ -187,6 +215,26 @@ int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
 	return err;
 }
 
+/*
+ * The registry's own config, without the user's and the system's: trust
+ * roots pinned for one registry must not come from ~/.gitconfig.
+ */
+int local_config(git_config **out, struct mreg_registry *reg)
+{
+	git_config *all = NULL, *local = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = git_repository_config_snapshot(&all, reg->repo)) < 0)
+		return r;
+	r = git_config_open_level(&local, all, GIT_CONFIG_LEVEL_LOCAL);
+	git_config_free(all);
+	if (r < 0)
+		return r;
+	*out = local;
+	return 0;
+}
+
 struct roots {
 	struct mreg_pubkey *keys;
 	size_t nr, alloc;
@@ -214,7 +262,7 @@ int trust_roots(struct mreg_pubkey **out, size_t *nr, struct mreg_registry *reg)
 
 	*out = NULL;
 	*nr = 0;
-	if (git_repository_config_snapshot(&cfg, reg->repo) < 0)
+	if (local_config(&cfg, reg) < 0)
 		return mreg_error_git("cannot read config");
 	ret = git_config_get_multivar_foreach(cfg, "mreg.trustroot", NULL, add_root, &r);
 	if (ret < 0 && ret != GIT_ENOTFOUND)

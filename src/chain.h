@@ -36,6 +36,9 @@ int chain_commit(git_oid *out, struct mreg_registry *reg, const git_oid *tree,
 int chain_check_commit(struct mreg_pubkey *signer, struct mreg_registry *reg,
 		       const git_oid *id);
 
+/* The registry's local config only (libgit2 error codes). */
+int local_config(git_config **out, struct mreg_registry *reg);
+
 /* Pins `key` as a trust root in local config (mreg.trustRoot). */
 int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
 		   const char *comment);

@@ -9,6 +9,7 @@
 #include "status.h"
 #include "mreg/model.h"
 #include "mreg/name.h"
+#include "mreg/route.h"
 #include "mreg/status.h"
 
 #include <stdlib.h>
@@ -70,6 +71,40 @@ static int moved(int err, const char *what)
 	return err;
 }
 
+struct in_use {
+	const char *ref;
+	struct strbuf where;
+};
+
+static int serving(const struct mreg_route *r, void *payload)
+{
+	struct in_use *u = payload;
+	const struct mreg_route_slot *slots[] = { &r->production, &r->canary, &r->shadow };
+	static const char *const names[] = { "production", "canary", "shadow" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(slots); i++)
+		if (slots[i]->ref && !strcmp(slots[i]->ref, u->ref))
+			strbuf_addf(&u->where, "%s%s of route '%s'", u->where.len ? ", " : "",
+				    names[i], r->name);
+	return 0;
+}
+
+/* A version a route still serves cannot be retired under it. */
+static int check_unused(struct mreg_registry *reg, const char *ref, const char *state)
+{
+	struct in_use u;
+	int err;
+
+	u.ref = ref;
+	strbuf_init(&u.where, 0);
+	if (!(err = mreg_route_list(reg, serving, &u)) && u.where.len)
+		err = mreg_error_set(MREG_EDENIED, "%s serves %s; move the route first, then "
+				     "mark it %s", ref, u.where.buf, state);
+	strbuf_release(&u.where);
+	return err;
+}
+
 int mreg_status_set(struct mreg_registry *reg, const char *spec,
 		    const char *state, const char *reason)
 {
@@ -97,6 +132,9 @@ int mreg_status_set(struct mreg_registry *reg, const char *spec,
 		err = mreg_error_set(MREG_EINVALID, "%s is already %s", m->ref, state);
 		goto done;
 	}
+	if ((!strcmp(state, "deprecated") || !strcmp(state, "archived")) &&
+	    (err = check_unused(reg, m->ref, state)) < 0)
+		goto done;
 	if ((err = status_advance(&move, &ref, reg, m->name, m->version, "status", state,
 				  reason, NULL, 0, &s)) < 0)
 		goto done;

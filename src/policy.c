@@ -75,6 +75,29 @@ static int bad(const char *file, const struct mreg_value *v, const char *fmt, ..
 	return err;
 }
 
+/* An entry's keys must be known: a typo must not widen a rule. */
+static int known_keys(const char *file, const struct mreg_value *map,
+		      const char *const *allowed, const char *what)
+{
+	size_t i, j;
+
+	if (map->kind != MREG_VALUE_MAP)
+		return 0;
+	for (i = 0; i < map->nr; i++) {
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(map->keys[i], allowed[j]))
+				break;
+		if (!allowed[j])
+			return bad(file, map->items[i], "unknown key '%s' in %s", map->keys[i], what);
+	}
+	return 0;
+}
+
+static const char *const principal_keys[] = { "key", "valid_after", "valid_before", NULL };
+static const char *const rule_keys[] = { "action", "routes", "stages", "principals", NULL };
+static const char *const quorum_keys[] = { "routes", "stage", "required", NULL };
+static const char *const gate_keys[] = { "routes", "stage", "require_recorded_pass", NULL };
+
 /* A scalar or a list of scalars, as a NULL-terminated list. */
 static int string_list(char ***out, const char *file, const struct mreg_value *v,
 		       const char *what)
@@ -125,6 +148,8 @@ static int parse_principals(struct policy *p, const char *file)
 		const struct mreg_value *e = v->items[i], *k, *t;
 
 		pr->name = xstrdup(v->keys[i]);
+		if (known_keys(file, e, principal_keys, "a principal") < 0)
+			return MREG_EINVALID;
 		if (strpbrk(pr->name, " \t\",") || !*pr->name)
 			return bad(file, e, "principal '%s': names may not hold blanks, quotes or commas",
 				   pr->name);
@@ -176,12 +201,16 @@ static int parse_rules(struct policy *p, const char *file)
 
 		if (e->kind != MREG_VALUE_MAP || !(x = mreg_value_get(e, "action")) || !x->text)
 			return bad(file, e, "a rule needs an action");
+		if ((err = known_keys(file, e, rule_keys, "a rule")) < 0)
+			return err;
 		for (j = 0; j < ARRAY_SIZE(actions); j++)
 			if (!strcmp(actions[j], x->text))
 				break;
 		if (j == ARRAY_SIZE(actions))
 			return bad(file, x, "unknown action '%s' (register, promote, approve, status, policy)",
 				   x->text);
+		if (!strcmp(x->text, "policy"))
+			return bad(file, x, "the policy is changed by its roots; a rule cannot say who");
 		r->action = xstrdup(x->text);
 		if ((x = mreg_value_get(e, "routes")) && x->text)
 			r->routes = xstrdup(x->text);
@@ -214,6 +243,8 @@ static int parse_quorums(struct policy *p, const char *file)
 
 		if (e->kind != MREG_VALUE_MAP)
 			return bad(file, e, "an approvals entry must be a mapping");
+		if (known_keys(file, e, quorum_keys, "an approvals entry") < 0)
+			return MREG_EINVALID;
 		x = mreg_value_get(e, "routes");
 		q->routes = xstrdup(x && x->text ? x->text : "*");
 		x = mreg_value_get(e, "stage");
@@ -249,6 +280,19 @@ int policy_parse(struct policy **out, const char *text, size_t len, const char *
 			goto fail;
 		}
 	}
+	v = mreg_value_get(p->doc, "mreg_policy");
+	if (!v || !v->text || strcmp(v->text, "1")) {
+		err = bad(file, v ? v : p->doc, "a policy starts with 'mreg_policy: 1'");
+		goto fail;
+	}
+	v = mreg_value_get(p->doc, "gates");
+	if (v && v->kind != MREG_VALUE_SEQ) {
+		err = bad(file, v, "'gates' must be a list");
+		goto fail;
+	}
+	for (i = 0; v && i < v->nr; i++)
+		if ((err = known_keys(file, v->items[i], gate_keys, "a gates entry")) < 0)
+			goto fail;
 	if ((err = parse_principals(p, file)) < 0)
 		goto fail;
 	v = mreg_value_get(p->doc, "roots");
@@ -312,7 +356,7 @@ static int implicit_policy(struct policy **out, struct mreg_registry *reg)
 	im.p = xcalloc(1, sizeof(*im.p));
 	im.p->implicit = 1;
 	memset(im.p->commit, '0', GIT_OID_HEXSZ);
-	if (git_repository_config_snapshot(&cfg, reg->repo) < 0) {
+	if (local_config(&cfg, reg) < 0) {
 		err = mreg_error_git("cannot read config");
 		goto done;
 	}

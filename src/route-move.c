@@ -142,19 +142,24 @@ static int need_gate(struct move *mv, const struct mreg_model *m, const char *st
 	if (!git_reference_name_to_id(&id, mv->reg->repo, ref.buf)) {
 		git_commit *c = NULL;
 
-		while (!found && !git_commit_lookup(&c, mv->reg->repo, &id)) {
+		/* Newest first: the latest recorded result is the one that counts. */
+		int seen = 0;
+
+		while (!seen && !git_commit_lookup(&c, mv->reg->repo, &id)) {
 			git_tree *tree = NULL;
 			const git_tree_entry *e;
 			git_blob *b = NULL;
 
 			if (!git_commit_tree(&tree, c) &&
 			    (e = git_tree_entry_byname(tree, "gate.json")) &&
-			    !git_blob_lookup(&b, mv->reg->repo, git_tree_entry_id(e)))
+			    !git_blob_lookup(&b, mv->reg->repo, git_tree_entry_id(e))) {
+				seen = 1;
 				found = git_blob_rawsize(b) > 14 &&
 					!memcmp(git_blob_rawcontent(b), "{\"passed\":true", 14);
+			}
 			git_blob_free(b);
 			git_tree_free(tree);
-			if (!git_commit_parentcount(c)) {
+			if (seen || !git_commit_parentcount(c)) {
 				git_commit_free(c);
 				break;
 			}
@@ -166,7 +171,7 @@ static int need_gate(struct move *mv, const struct mreg_model *m, const char *st
 	if (found)
 		return 0;
 	return mreg_error_set(MREG_EDENIED,
-			      "%s of route '%s' needs a recorded passing gate for %s "
+			      "%s of route '%s' needs the newest recorded gate of %s to pass "
 			      "(mreg gate --record %s ...)", stage, mv->name, m->ref, m->ref);
 }
 
@@ -278,6 +283,10 @@ static int move_finish(struct mreg_route **out, struct move *mv)
 	err = refs_move(mv->reg, moves, 1 + mv->nr_steps, mv->s.sig, reason.buf);
 	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EMODIFIED, "route '%s' moved, retry", mv->name);
+	else if (err == MREG_ELOCKED)
+		/* Another mreg is moving it right now: it will have moved. */
+		err = mreg_error_set(MREG_ELOCKED, "route '%s' moved, retry (%s)", mv->name,
+				     mreg_error_last());
 	if (!err && out)
 		err = mreg_route_read(out, mv->reg, mv->name);
 done:
@@ -294,6 +303,7 @@ int mreg_route_promote(struct mreg_route **out, struct mreg_registry *reg,
 	struct move mv;
 	struct mreg_model *m = NULL;
 	struct strbuf why = STRBUF_INIT;
+	const char *who;
 	int err;
 
 	if (out)
@@ -316,6 +326,8 @@ int mreg_route_promote(struct mreg_route **out, struct mreg_registry *reg,
 	    (err = check_servable(reg, m, stage)) < 0)
 		goto done;
 	mv.stage = stage;
+	if ((err = signer_allowed(&who, &mv.s, "promote", route, stage)) < 0)
+		goto done;
 	if (!strcmp(stage, "production")) {
 		if (mv.next.production.ref && !strcmp(mv.next.production.ref, m->ref)) {
 			err = mreg_error_set(MREG_EINVALID, "%s already serves production of route '%s'",
@@ -356,15 +368,17 @@ done:
 
 /*
  * The production version before `target` became production: from the
- * newest commit of the chain in which `target` serves production.
+ * newest commit of the chain in which `target` serves production; and
+ * in `*served`, whether it ever served production on this route.
  */
 static int production_before(struct mreg_route_slot *out, struct move *mv,
-			     const char *target)
+			     const char *target, int *served)
 {
 	git_oid id = mv->head;
 	int err = 0;
 
 	route_slot_clear(out);
+	*served = 0;
 	for (;;) {
 		struct mreg_route r;
 		git_commit *c = NULL;
@@ -374,6 +388,8 @@ static int production_before(struct mreg_route_slot *out, struct move *mv,
 		if ((err = route_read_commit(&r, mv->reg, &id)) < 0)
 			break;
 		found = r.production.ref && !strcmp(r.production.ref, target);
+		if (found)
+			*served = 1;
 		if (found && r.previous.ref && strcmp(r.previous.ref, target))
 			route_slot_copy(out, &r.previous);
 		route_release(&r);
@@ -395,7 +411,7 @@ int mreg_route_rollback(struct mreg_route **out, struct mreg_registry *reg,
 	struct move mv;
 	struct mreg_model *target = NULL, *current = NULL;
 	struct strbuf why = STRBUF_INIT;
-	int err;
+	int err, served = 0;
 
 	if (out)
 		*out = NULL;
@@ -425,7 +441,11 @@ int mreg_route_rollback(struct mreg_route **out, struct mreg_registry *reg,
 	if (strcmp(target->status, "production") &&
 	    (err = check_servable(reg, target, "production")) < 0)
 		goto done;
-	if ((err = production_before(&mv.next.previous, &mv, target->ref)) < 0)
+	if ((err = production_before(&mv.next.previous, &mv, target->ref, &served)) < 0)
+		goto done;
+	/* Back to what served before needs nobody; anything else is a promotion. */
+	if (!served && ((err = need_gate(&mv, target, "production")) < 0 ||
+			(err = need_approvals(&mv, target, "production")) < 0))
 		goto done;
 	if (mv.next.previous.ref && !strcmp(mv.next.previous.ref, current->ref))
 		route_slot_clear(&mv.next.previous);

@@ -200,14 +200,22 @@ int route_parse(struct mreg_route *r, const char *text, size_t len)
 					err = bad_route("unknown format", v);
 			} else if (i == 1)
 				r->name = xstrdup(v);
-			else if (i == 2)
-				r->seq = strtoul(v, NULL, 10);
+			else if (i == 2) {
+				char *rest;
+
+				r->seq = strtoul(v, &rest, 10);
+				if (*rest || rest == v || *v == '-' || *v == '+')
+					err = bad_route("bad seq", v);
+			}
 			else if (i == 3 && strlen(v) == 40 && is_hex(v, 40))
 				memcpy(r->prev, v, 41);
 			else if (i == 3)
 				err = bad_route("bad prev", v);
-			else if (i == 4)
+			else if (i == 4 && !strcmp(v, "promote") + !strcmp(v, "rollback") +
+				 !strcmp(v, "retire") + !strcmp(v, "set-traffic"))
 				r->action = xstrdup(v);
+			else if (i == 4)
+				err = bad_route("unknown action", v);
 			else if (i == 5)
 				err = parse_slot(&r->production, v, NULL);
 			else if (i == 6)
@@ -224,7 +232,8 @@ int route_parse(struct mreg_route *r, const char *text, size_t len)
 		free(line);
 		p = eol + 1;
 	}
-	if (!err && (!r->name || !r->action || !r->policy || !r->reason || !r->prev[0]))
+	if (!err && (!at || !r->name || !r->seq || !r->action || !r->policy || !r->reason ||
+		     !r->prev[0]))
 		err = bad_route("a required line is missing", "");
 	return err;
 }

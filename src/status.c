@@ -25,6 +25,7 @@ static const struct { const char *from, *to; } transitions[] = {
 	{ "validated", "shadow" },
 	{ "validated", "canary" },
 	{ "validated", "production" },
+	{ "validated", "deprecated" },
 	{ "shadow", "canary" },
 	{ "shadow", "production" },
 	{ "canary", "production" },

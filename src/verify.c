@@ -351,10 +351,23 @@ static int check_policy_order(struct walk *w, const git_oid *id, const char *now
 	return 0;
 }
 
+/* 1 if `ref` is in the NULL-terminated growing list `l`. */
+static int listed(char **l, size_t nr, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(l[i], ref))
+			return 1;
+	return 0;
+}
+
 static int verify_route(struct walk *w, const char *name)
 {
 	struct mreg_route prev, cur;
-	size_t i;
+	struct strbuf file = STRBUF_INIT, canon = STRBUF_INIT;
+	char **served = NULL;	/* versions that served production so far */
+	size_t i, nr_served = 0, alloc_served = 0;
 	int err = 0;
 
 	memset(&prev, 0, sizeof(prev));
@@ -385,6 +398,15 @@ static int verify_route(struct walk *w, const char *name)
 			err = fail(w, id, "is a commit of route '%s'", cur.name);
 			goto next;
 		}
+		/* Only the canonical bytes: nothing added, nothing reordered. */
+		strbuf_reset(&file);
+		strbuf_reset(&canon);
+		read_file(&file, w->v->reg, tree, "route");
+		route_format(&canon, &cur);
+		if (strcmp(file.buf, canon.buf)) {
+			err = fail(w, id, "its route file is not in canonical form");
+			goto next;
+		}
 		if (cur.seq != i + 1 || strcmp(cur.prev, prev_hex)) {
 			err = fail(w, id, "has seq %lu and prev %.12s, but it is commit %zu of the chain after %.12s",
 				   cur.seq, cur.prev, i + 1, prev_hex);
@@ -397,7 +419,10 @@ static int verify_route(struct walk *w, const char *name)
 		if ((err = check_signer(w, id, cur.policy, "promote", name, stage,
 					git_commit_time(c), &p)) < 0)
 			goto next;
-		if (!strcmp(cur.action, "promote")) {
+		/* A rollback to a version that never served here is a promotion. */
+		if (!strcmp(cur.action, "promote") ||
+		    (!strcmp(cur.action, "rollback") && cur.production.ref &&
+		     !listed(served, nr_served, cur.production.ref))) {
 			const struct mreg_route_slot *s = route_slot(&cur, stage);
 			unsigned need = policy_required_approvals(p, name, stage);
 			struct approvals ap;
@@ -421,6 +446,10 @@ static int verify_route(struct walk *w, const char *name)
 		for (k = 0; k < 4 && !err; k++)
 			if (slots[k]->ref)
 				err = check_digest(w, id, slots[k]->ref, slots[k]->digest);
+		if (!err && cur.production.ref && !listed(served, nr_served, cur.production.ref)) {
+			ALLOC_GROW(served, nr_served + 1, alloc_served);
+			served[nr_served++] = xstrdup(cur.production.ref);
+		}
 next:
 		route_release(&prev);
 		prev = cur;
@@ -428,6 +457,11 @@ next:
 		git_commit_free(c);
 	}
 	route_release(&prev);
+	for (i = 0; i < nr_served; i++)
+		free(served[i]);
+	free(served);
+	strbuf_release(&file);
+	strbuf_release(&canon);
 	return err;
 }
 

@@ -467,6 +467,10 @@ static void run_child(char **argv, int in, int out, int report)
 		out = dup(out);
 	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
 		_exit(127);
+	if (in != STDIN_FILENO && in != STDOUT_FILENO)
+		close(in);
+	if (out != STDIN_FILENO && out != STDOUT_FILENO)
+		close(out);
 	signal(SIGPIPE, SIG_DFL);
 	execvp(argv[0], argv);
 	e = errno;

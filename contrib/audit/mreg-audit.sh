@@ -2,7 +2,7 @@
 # mreg-audit.sh: check the history of an mreg route with git and ssh-keygen
 # alone; mreg itself is not needed, nor trusted.
 #
-# usage: mreg-audit.sh [-k KNOWN_HEAD] REGISTRY ROUTE ALLOWED_SIGNERS
+# usage: mreg-audit.sh [-k KNOWN_HEAD] [-c COMMIT] REGISTRY ROUTE ALLOWED_SIGNERS
 #
 #   REGISTRY         the registry directory (the bare git repository, ".mreg")
 #   ROUTE            the route's name: refs/mreg/routes/ROUTE is checked
@@ -12,6 +12,8 @@
 #   -k KNOWN_HEAD    a commit of the route seen earlier (the head printed by
 #                    the last audit): it must still be in the history, or
 #                    the route was rewound
+#   -c COMMIT        audit the history ending at COMMIT instead of the ref's
+#                    head (a pre-receive hook checks what is being pushed)
 #
 # For every commit of the route, oldest first, it checks that:
 #   - its headers are tree, at most one parent, author, committer and one
@@ -50,7 +52,7 @@ me=mreg-audit.sh
 zero=0000000000000000000000000000000000000000
 
 usage () {
-	echo "usage: $me [-k KNOWN_HEAD] REGISTRY ROUTE ALLOWED_SIGNERS" >&2
+	echo "usage: $me [-k KNOWN_HEAD] [-c COMMIT] REGISTRY ROUTE ALLOWED_SIGNERS" >&2
 	exit 129
 }
 
@@ -60,10 +62,12 @@ fatal () {
 }
 
 known=
-while getopts k: opt
+at=
+while getopts k:c: opt
 do
 	case $opt in
 	k) known=$OPTARG ;;
+	c) at=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -94,14 +98,14 @@ G () {
 }
 
 ref=refs/mreg/routes/$route
-head=$(G rev-parse -q --verify "$ref^{commit}" 2>/dev/null) ||
-	fatal "no route '$route' in '$reg' (no $ref)"
+head=$(G rev-parse -q --verify "${at:-$ref}^{commit}" 2>/dev/null) ||
+	fatal "no route '$route' in '$reg' (no ${at:-$ref})"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mreg-audit.XXXXXX") || fatal "cannot make a temporary directory"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' HUP INT TERM
 
-G rev-list --reverse --topo-order "$ref" >"$tmp/commits" || fatal "cannot list the commits of $ref"
+G rev-list --reverse --topo-order "$head" >"$tmp/commits" || fatal "cannot list the commits of $ref"
 
 # Problems of the commit being checked, "; "-separated, and of the route.
 why=
