@@ -3,6 +3,7 @@
 #include "json.h"
 #include "parse-options.h"
 #include "mreg/route.h"
+#include "mreg/status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,36 @@ struct log_state {
 	int oneline;
 	int64_t since;
 	size_t shown, bad;
+	struct mreg_registry *reg;
 };
+
+/* The newest gate result recorded for a version before `until`. */
+struct gate_seen {
+	int64_t until;
+	char *reason;
+};
+
+static int newest_gate(const struct mreg_status_entry *e, void *payload)
+{
+	struct gate_seen *g = payload;
+
+	if (strcmp(e->action, "gate") || e->time > g->until)
+		return 0;
+	g->reason = xstrdup(e->reason);
+	return 1;
+}
+
+/* What the promoted version's gates said when it was promoted, or NULL. */
+static char *gate_at_promotion(struct log_state *st, const struct mreg_route_entry *e)
+{
+	struct gate_seen g = { e->route->time, NULL };
+
+	if (strcmp(e->route->action, "promote") || !e->to)
+		return NULL;
+	if (mreg_status_history(st->reg, e->to, newest_gate, &g) < 0 && !g.reason)
+		return NULL;
+	return g.reason;
+}
 
 static const char *short_ref(const char *ref)
 {
@@ -46,12 +76,15 @@ static int one(const struct mreg_route_entry *e, void *payload)
 	char when[32];
 	size_t i;
 
+	char *gate;
+
 	if (r->time < st->since)
 		return 0;
 	st->shown++;
 	if (!e->verified)
 		st->bad++;
 	format_time(when, sizeof(when), r->time);
+	gate = st->oneline ? NULL : gate_at_promotion(st, e);
 	if (st->json) {
 		json_t *j = json_object(), *ap = json_array();
 
@@ -71,9 +104,11 @@ static int one(const struct mreg_route_entry *e, void *payload)
 		for (i = 0; e->approvers[i]; i++)
 			json_array_append_new(ap, json_string(e->approvers[i]));
 		json_object_set_new(j, "approvers", ap);
+		json_object_set_new(j, "gate", gate ? json_string(gate) : json_null());
 		json_object_set_new(j, "reason", json_string(r->reason));
 		json_object_set_new(j, "commit", json_string(r->commit));
 		json_array_append_new(st->json, j);
+		free(gate);
 		return 0;
 	}
 	if (st->oneline) {
@@ -96,6 +131,9 @@ static int one(const struct mreg_route_entry *e, void *payload)
 	}
 	printf("Signer:    %s (%s)\n", e->signer,
 	       e->verified ? "good signature" : "NOT VERIFIED");
+	if (gate)
+		printf("Gates:     %s\n", gate);
+	free(gate);
 	if (e->approvers[0]) {
 		printf("Approvers:");
 		for (i = 0; e->approvers[i]; i++)
@@ -134,6 +172,7 @@ int cmd_log(int argc, const char **argv, struct mreg_registry *reg)
 	};
 
 	memset(&st, 0, sizeof(st));
+	st.reg = reg;
 	argc = parse_options(argc, argv, opts, log_usage);
 	if (since && parse_iso_time(&st.since, since) < 0)
 		die("invalid date '%s': use 2026-07-02 or 2026-07-02T03:00:00Z", since);

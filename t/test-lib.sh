@@ -85,7 +85,8 @@ export LC_ALL LANG TZ GIT_CONFIG_NOSYSTEM HOME PATH GIT_CEILING_DIRECTORIES \
 # to test_must_fail: abort instead, which test_must_fail rejects.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1"
 UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}abort_on_error=1"
-export ASAN_OPTIONS UBSAN_OPTIONS
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$TEST_DIRECTORY/lsan.supp"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 ulimit -c 0 2>/dev/null
 
 # fd 5: TAP on stdout. fd 3/4: what test bodies print; shown on stderr
