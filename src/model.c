@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "mreg/name.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -327,6 +328,33 @@ done:
 	return err;
 }
 
+/*
+ * Thousands of loose refs make every listing open thousands of files; once
+ * a model has many versions, pack its refs (as git's gc --auto would).
+ * Best effort: the registry is correct either way.
+ */
+#define PACK_REFS_AFTER 256
+
+static void maybe_pack_refs(struct mreg_registry *reg, const char *name)
+{
+	struct strbuf dir = STRBUF_INIT;
+	git_refdb *refdb = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	strbuf_addf(&dir, "%s/refs/mreg/status/%s", reg->dir, name);
+	if ((d = opendir(dir.buf))) {
+		while ((de = readdir(d)) && n < PACK_REFS_AFTER)
+			n += de->d_name[0] != '.';
+		closedir(d);
+	}
+	if (n >= PACK_REFS_AFTER && !git_repository_refdb(&refdb, reg->repo))
+		git_refdb_compress(refdb);
+	git_refdb_free(refdb);
+	strbuf_release(&dir);
+}
+
 int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 			const char *path, const struct mreg_register_options *opts)
 {
@@ -365,6 +393,7 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 	}
 	if (err < 0)
 		goto done;
+	maybe_pack_refs(reg, m->name);
 	{
 		struct strbuf ref = STRBUF_INIT;
 
