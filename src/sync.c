@@ -468,12 +468,22 @@ static int push_update(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
-/* The artifacts of the versions to push that the far side lacks. */
+static int by_sha(const void *a, const void *b)
+{
+	return strcmp(((const struct xfer_object *)a)->sha256,
+		      ((const struct xfer_object *)b)->sha256);
+}
+
+/*
+ * The artifacts of the versions to push that the far side lacks: one
+ * batch of questions (pipelined over ssh), then the missing bytes.
+ */
 static int push_artifacts(struct plan *p, const char *url, const struct reflist *cand,
 			  const struct mreg_sync_options *opts)
 {
 	struct xfer *x = NULL;
-	size_t i, j;
+	struct xfer_object *objs = NULL;
+	size_t nr = 0, alloc = 0, i, j, uniq = 0;
 	int err = 0;
 
 	for (i = 0; i < cand->nr && !err; i++) {
@@ -482,34 +492,40 @@ static int push_artifacts(struct plan *p, const char *url, const struct reflist 
 		char *name, *version;
 		int model;
 
-		if (!parse_ref(&kind, &model, &name, &version, cand->v[i].name) || !model) {
-			free(name);
-			free(version);
-			continue;
-		}
-		err = model_load_at(&m, p->reg, "refs/mreg/", name, version);
-		for (j = 0; !err && j < m->nr_files; j++) {
-			const struct mreg_file *f = &m->files[j];
-			int yes = 0;
-
-			if (!mreg_file_in_store(f))
-				continue;
-			if (!x && (err = xfer_open(&x, url)) < 0)
-				break;
-			if (!(err = xfer_has(x, f->sha256, f->size, &yes)) && !yes)
-				err = xfer_put(x, p->reg, f->sha256, f->size, opts->progress,
-					       opts->payload);
-		}
+		if (parse_ref(&kind, &model, &name, &version, cand->v[i].name) && model &&
+		    !(err = model_load_at(&m, p->reg, "refs/mreg/", name, version)))
+			for (j = 0; j < m->nr_files; j++) {
+				if (!mreg_file_in_store(&m->files[j]))
+					continue;
+				ALLOC_GROW(objs, nr + 1, alloc);
+				memset(&objs[nr], 0, sizeof(objs[nr]));
+				memcpy(objs[nr].sha256, m->files[j].sha256, sizeof(objs[nr].sha256));
+				objs[nr++].size = m->files[j].size;
+			}
 		mreg_model_free(m);
 		free(name);
 		free(version);
 	}
+	if (err < 0 || !nr)
+		goto done;
+	qsort(objs, nr, sizeof(*objs), by_sha);
+	for (i = 0; i < nr; i++)
+		if (!uniq || strcmp(objs[uniq - 1].sha256, objs[i].sha256))
+			objs[uniq++] = objs[i];
+	if ((err = xfer_open(&x, url)) < 0 || (err = xfer_has_many(x, objs, uniq)) < 0)
+		goto done;
+	for (i = 0; i < uniq && !err; i++)
+		if (objs[i].state != XFER_PRESENT)
+			err = xfer_put(x, p->reg, objs[i].sha256, objs[i].size, opts->progress,
+				       opts->payload);
+done:
 	if (x) {
 		int e = xfer_close(x);
 
 		if (!err)
 			err = e;
 	}
+	free(objs);
 	return err;
 }
 

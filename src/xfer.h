@@ -40,7 +40,8 @@ struct xfer;
  * file://PATH, ssh://[user@]host[:port]/path or scp-like [user@]host:path.
  * git://, http:// and https:// carry no artifacts: MREG_EINVALID.  Over
  * ssh, the far side's failure to start (no such directory, no mreg) is
- * reported with its message.  SIGPIPE is ignored until xfer_close().
+ * reported with its message.  Over ssh, SIGPIPE is ignored until
+ * xfer_close(), and a far side that hangs up is an error naming the remote.
  */
 int xfer_open(struct xfer **out, const char *url);
 
@@ -91,7 +92,11 @@ int xfer_get(struct xfer *x, struct mreg_registry *reg, const char *sha256,
 /*
  * Ends the session and frees `x` (NULL is fine): says goodbye, waits for
  * ssh, restores SIGPIPE.  An error if the far side failed or exited
- * non-zero, even when every request had succeeded.
+ * non-zero, even when every request had succeeded.  A request that failed
+ * in a way that ended the session (the far side hung up, or answered out
+ * of turn) makes every later request and xfer_close() fail again with the
+ * same code and message; other failures (a missing or corrupt object, a
+ * refused upload) leave the session usable.
  */
 int xfer_close(struct xfer *x);
 
