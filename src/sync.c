@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 struct refval {
 	char *name;
@@ -151,6 +153,7 @@ struct plan {
 	struct strbuf *names;	/* moves[i].name points into names[i] */
 	size_t nr_moves, alloc_moves, alloc_names;
 	size_t refused;
+	int no_artifacts;
 	mreg_sync_report_fn fn;
 	void *payload;
 };
@@ -298,7 +301,14 @@ static void classify_one(struct plan *p, const struct refval *s)
 	if (model) {
 		struct mreg_model *here = NULL, *there = NULL;
 
-		if (!loc) {
+		struct strbuf status = STRBUF_INIT;
+
+		strbuf_addf(&status, "status/%s/%s", name, version);
+		if (!loc && !reflist_find(&p->staged, status.buf)) {
+			/* Its status chain vouches for it: the signed register. */
+			refuse(p, s->name, "refused", NULL, now,
+			       "a version without a status chain: nothing vouches for it");
+		} else if (!loc) {
 			plan_move(p, s->name, NULL, now);
 			report(p->fn, p->payload, s->name, "new", NULL, now, NULL);
 		} else if (model_load_at(&here, p->reg, "refs/mreg/", name, version) < 0 ||
@@ -311,6 +321,7 @@ static void classify_one(struct plan *p, const struct refval *s)
 		}
 		mreg_model_free(here);
 		mreg_model_free(there);
+		strbuf_release(&status);
 		goto done;
 	}
 	if (loc && reaches(p->reg, loc, now)) {
@@ -325,7 +336,8 @@ static void classify_one(struct plan *p, const struct refval *s)
 		goto done;
 	}
 	strbuf_addf(&full, "%s%s", p->prefix.buf, s->name);
-	if (verify_chain_at(&why, bad, p->reg, p->prefix.buf, kind, full.buf, name, version) < 0) {
+	if (verify_chain_at(&why, bad, p->reg, p->prefix.buf, kind, full.buf, name, version,
+			    p->no_artifacts) < 0) {
 		strbuf_addf(&msg, "%s%s%s%s", *bad ? "commit " : "", bad, *bad ? ": " : "",
 			    why ? why : mreg_error_last());
 		refuse(p, s->name, "refused", loc, now, msg.buf);
@@ -387,6 +399,7 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 	size_t i, pass;
 	int err;
 
+	p->no_artifacts = opts->no_artifacts;
 	if ((err = list_refs(&p->staged, p->reg, p->prefix.buf)) < 0 ||
 	    (err = list_refs(&p->local, p->reg, "refs/mreg/")) < 0 ||
 	    (err = fetch_artifacts(p, url, opts)) < 0)
@@ -396,10 +409,8 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 		for (i = 0; i < p->staged.nr; i++)
 			if (!strcmp(p->staged.v[i].name, "policy") == !pass)
 				classify_one(p, &p->staged.v[i]);
-	if (p->refused) {
-		restore_staged(p);
+	if (p->refused)
 		goto done;
-	}
 	if (!p->nr_moves || (err = sync_signature(&sig, p->reg)) < 0)
 		goto done;
 	err = refs_move(p->reg, p->moves, p->nr_moves, sig, "mreg fetch");
@@ -407,6 +418,12 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 		err = mreg_error_set(MREG_EMODIFIED, "%s; nothing was changed, fetch again",
 				     mreg_error_last());
 done:
+	/*
+	 * Whatever stopped us, the remote-tracking refs go back to what we
+	 * had accepted: the next fetch must meet the same refusals.
+	 */
+	if (err < 0 || p->refused)
+		restore_staged(p);
 	git_signature_free(sig);
 	return err;
 }
@@ -434,9 +451,13 @@ int mreg_fetch(size_t *refused, struct mreg_registry *reg, const char *remote,
 	*refused = 0;
 	if ((err = remote_url(&url, reg, remote)) < 0)
 		return err;
-	if (!(err = plan_start(&p, reg, remote, fn, payload)) &&
-	    !(err = download(reg, remote, url)))
-		err = integrate(&p, url, opts);
+	if (!(err = plan_start(&p, reg, remote, fn, payload))) {
+		err = download(reg, remote, url);
+		if (!err)
+			err = integrate(&p, url, opts);
+		else if (!list_refs(&p.staged, reg, p.prefix.buf))
+			restore_staged(&p);
+	}
 	*refused = p.refused;
 	plan_release(&p);
 	free(url);
@@ -529,6 +550,74 @@ done:
 	return err;
 }
 
+/* The directory of a path or file:// remote; NULL for a network one. */
+static char *local_path(const char *url)
+{
+	if (starts_with(url, "file://"))
+		return xstrdup(url + 7);
+	if (strstr(url, "://"))
+		return NULL;
+	/* scp-like host:path has its colon before any slash */
+	if (strchr(url, ':') && (!strchr(url, '/') || strchr(url, ':') < strchr(url, '/')))
+		return NULL;
+	return xstrdup(url);
+}
+
+/*
+ * libgit2's push to a local repository moves refs without comparing
+ * them with what they were, so two racing pushes could both "win".  We
+ * push to a private namespace there instead, then move the real refs
+ * ourselves, compare-and-swap, all or none, as receive-pack would.
+ */
+static int local_cas(struct plan *p, const char *dir, const char *incoming,
+		     const struct reflist *cand, const struct reflist *theirs)
+{
+	struct mreg_registry far;
+	struct ref_move *moves = xcalloc(cand->nr ? cand->nr : 1, sizeof(*moves));
+	struct strbuf *names = xcalloc(cand->nr ? cand->nr : 1, sizeof(*names));
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	size_t i;
+	int err;
+
+	memset(&far, 0, sizeof(far));
+	far.dir = (char *)dir;
+	if (git_repository_open_bare(&far.repo, dir) < 0) {
+		err = mreg_error_git("cannot open the remote");
+		goto done;
+	}
+	for (i = 0; i < cand->nr; i++) {
+		const git_oid *t = reflist_find(theirs, cand->v[i].name);
+
+		strbuf_init(&names[i], 0);
+		strbuf_addf(&names[i], "refs/mreg/%s", cand->v[i].name);
+		moves[i].name = names[i].buf;
+		if (t)
+			moves[i].old = *t;
+		moves[i].new = cand->v[i].id;
+	}
+	if (!(err = sync_signature(&sig, p->reg)))
+		err = refs_move(&far, moves, cand->nr, sig, "mreg push");
+	for (i = 0; i < cand->nr; i++) {
+		struct strbuf in = STRBUF_INIT;
+
+		strbuf_addf(&in, "%s%s", incoming, cand->v[i].name);
+		if (!git_reference_lookup(&ref, far.repo, in.buf))
+			git_reference_delete(ref);
+		git_reference_free(ref);
+		ref = NULL;
+		strbuf_release(&in);
+	}
+done:
+	for (i = 0; i < cand->nr; i++)
+		strbuf_release(&names[i]);
+	free(names);
+	free(moves);
+	git_signature_free(sig);
+	git_repository_free(far.repo);
+	return err;
+}
+
 static int remote_refs(struct reflist *out, git_remote *r, struct remote_ctx *ctx)
 {
 	git_remote_callbacks cb;
@@ -554,6 +643,9 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	struct plan p;
 	struct reflist theirs = { NULL, 0, 0 }, cand = { NULL, 0, 0 };
 	git_remote *r = NULL;
+	git_odb *odb = NULL;
+	char *local = NULL;
+	struct strbuf incoming = STRBUF_INIT;
 	git_push_options po;
 	struct push_state ps;
 	struct remote_ctx ctx = { NULL, 0, NULL };
@@ -571,15 +663,21 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	if ((err = plan_start(&p, reg, remote, fn, payload)) < 0 ||
 	    (err = list_refs(&p.local, reg, "refs/mreg/")) < 0)
 		goto done;
+	/* p.before: the remote-tracking refs, what we last saw there */
 	if (git_remote_lookup(&r, reg->repo, remote) < 0) {
 		err = mreg_error_set(MREG_ENOTFOUND, "no such remote '%s'", remote);
 		goto done;
 	}
-	if ((err = remote_refs(&theirs, r, &ctx)) < 0)
+	if ((err = remote_refs(&theirs, r, &ctx)) < 0 ||
+	    git_repository_odb(&odb, reg->repo) < 0) {
+		if (!err)
+			err = mreg_error_git("cannot read objects");
 		goto done;
+	}
 	for (i = 0; i < p.local.nr; i++) {
 		const struct refval *l = &p.local.v[i];
 		const git_oid *t = reflist_find(&theirs, l->name);
+		const git_oid *seen = reflist_find(&p.before, l->name);
 		enum chain_kind kind;
 		char *name, *version;
 		int model, ok = parse_ref(&kind, &model, &name, &version, l->name);
@@ -592,6 +690,13 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 			report(fn, payload, l->name, "conflict", t, &l->id,
 			       "the remote holds another commit for this version");
 			p.refused++;
+		} else if (t && seen && git_oid_equal(seen, &l->id)) {
+			/* Unchanged here since we last synced: only the remote moved. */
+			report(fn, payload, l->name, "behind", &l->id, t,
+			       "the remote moved on; fetch to bring this registry up to date");
+		} else if (t && git_odb_exists(odb, t) && reaches(reg, t, &l->id)) {
+			report(fn, payload, l->name, "behind", &l->id, t,
+			       "the remote is ahead; fetch to bring this registry up to date");
 		} else if (t && !reaches(reg, &l->id, t)) {
 			report(fn, payload, l->name, "rejected", t, &l->id,
 			       "the remote moved it since your last fetch: fetch and retry");
@@ -600,15 +705,23 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 			reflist_add(&cand, l->name, &l->id);
 		}
 	}
-	if (!cand.nr)
+	/* All or nothing: a version must not arrive without its route, nor half a move. */
+	if (!cand.nr || p.refused)
 		goto done;
 	if (!opts->no_artifacts && (err = push_artifacts(&p, url, &cand, opts)) < 0)
 		goto done;
+	local = local_path(url);
+	if (local)
+		strbuf_addf(&incoming, "refs/mreg-incoming/%ld-%lu/", (long)getpid(),
+			    (unsigned long)time(NULL));
+	else
+		strbuf_addstr(&incoming, "refs/mreg/");
 	specs = xcalloc(cand.nr, sizeof(*specs));
 	for (i = 0; i < cand.nr; i++) {
 		struct strbuf sb = STRBUF_INIT;
 
-		strbuf_addf(&sb, "refs/mreg/%s:refs/mreg/%s", cand.v[i].name, cand.v[i].name);
+		strbuf_addf(&sb, "refs/mreg/%s:%s%s", cand.v[i].name, incoming.buf,
+			    cand.v[i].name);
 		specs[i] = strbuf_detach(&sb, NULL);
 	}
 	arr.strings = specs;
@@ -627,6 +740,19 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 		goto done;
 	}
 	p.refused += ps.rejected.nr;
+	if (local && !ps.rejected.nr &&
+	    (err = local_cas(&p, local, incoming.buf, &cand, &theirs)) < 0) {
+		if (err != MREG_EMODIFIED && err != MREG_ELOCKED)
+			goto done;
+		/* Someone pushed first: nothing of ours moved there. */
+		for (i = 0; i < cand.nr; i++)
+			report(fn, payload, cand.v[i].name, "rejected",
+			       reflist_find(&theirs, cand.v[i].name), &cand.v[i].id,
+			       "the remote moved meanwhile: fetch and retry");
+		p.refused += cand.nr;
+		err = 0;
+		goto done;
+	}
 	for (i = 0; i < cand.nr; i++) {
 		struct strbuf name = STRBUF_INIT;
 		git_reference *ref = NULL;
@@ -648,6 +774,9 @@ done:
 	free(specs);
 	reflist_release(&theirs);
 	reflist_release(&cand);
+	free(local);
+	strbuf_release(&incoming);
+	git_odb_free(odb);
 	git_remote_free(r);
 	plan_release(&p);
 	free(url);

@@ -20,10 +20,11 @@ enum chain_kind { CHAIN_ROUTE, CHAIN_STATUS, CHAIN_POLICY };
  * `name`/`version`, or a policy) against the policy chain and versions
  * under `prefix` ("refs/mreg-remotes/origin/").  0 if it verifies;
  * MREG_EBADSIG with `*why` (caller frees) and `bad` (41 bytes, "" when no
- * one commit is to blame) otherwise.
+ * one commit is to blame) otherwise.  With `no_artifacts`, the artifact
+ * bytes of the versions named need not be in the store.
  */
 int verify_chain_at(char **why, char *bad, struct mreg_registry *reg,
 		    const char *prefix, enum chain_kind kind, const char *ref,
-		    const char *name, const char *version);
+		    const char *name, const char *version, int no_artifacts);
 
 #endif
