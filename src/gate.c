@@ -83,26 +83,6 @@ void mreg_gate_set_free(struct mreg_gate_set *set)
 	free(set);
 }
 
-static int at(const char *file, const struct mreg_value *v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* MREG_EINVALID with "FILE:LINE:COLUMN: " and the message. */
-static int at(const char *file, const struct mreg_value *v, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	int err;
-
-	strbuf_addf(&sb, "%s:%zu:%zu: ", file, v && v->line ? v->line : 1,
-		    v && v->column ? v->column : 1);
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	err = mreg_error_set(MREG_EINVALID, "%s", sb.buf);
-	strbuf_release(&sb);
-	return err;
-}
-
 /* "segments.*.M" is the one place a wildcard may stand. */
 static int check_wildcard(const char *file, const struct mreg_value *pos,
 			  const char *gate, const char *metric)
@@ -114,7 +94,7 @@ static int check_wildcard(const char *file, const struct mreg_value *pos,
 	if (!starts_with(metric, SEGMENT_WILDCARD) ||
 	    !metric[strlen(SEGMENT_WILDCARD)] ||
 	    strchr(metric + strlen(SEGMENT_WILDCARD), '*'))
-		return at(file, pos, "gate '%s': a wildcard may only stand for the "
+		return value_error(MREG_EINVALID, file, pos, "gate '%s': a wildcard may only stand for the "
 			  "segment, as in 'segments.*.ndcg_at_20', not '%s'",
 			  gate, metric);
 	return 0;
@@ -128,16 +108,16 @@ static int add_rule(struct mreg_gate *g, size_t *alloc, const char *file,
 	double d = 0;
 
 	if (!find_kind(&kind, key))
-		return at(file, v, "unknown rule '%s' in gate '%s' (rules: min, max, "
+		return value_error(MREG_EINVALID, file, v, "unknown rule '%s' in gate '%s' (rules: min, max, "
 			  "min_relative_improvement, min_absolute_improvement, "
 			  "max_relative_regression, max_absolute_regression, "
 			  "max_relative_increase, max_absolute_increase, required; "
 			  "and metric, higher_is_better, check)", key, g->name);
 	if (kind == MREG_GATE_REQUIRED) {
 		if (!mreg_value_is_scalar(v) || strcmp(v->text, "pass"))
-			return at(file, v, "gate '%s': 'required' must be 'pass'", g->name);
+			return value_error(MREG_EINVALID, file, v, "gate '%s': 'required' must be 'pass'", g->name);
 	} else if (mreg_value_number(&d, v) < 0 || !isfinite(d)) {
-		return at(file, v, "gate '%s': '%s' must be a number, not %s",
+		return value_error(MREG_EINVALID, file, v, "gate '%s': '%s' must be a number, not %s",
 			  g->name, key, v->kind == MREG_VALUE_FLOAT ? "infinity or NaN" :
 			  mreg_value_kind_name(v->kind));
 	}
@@ -154,7 +134,7 @@ static int string_option(char **out, const char *file, const struct mreg_gate *g
 			 const char *key, const struct mreg_value *v)
 {
 	if (v->kind != MREG_VALUE_STRING || !*v->text)
-		return at(file, v, "gate '%s': '%s' must be a name, not %s",
+		return value_error(MREG_EINVALID, file, v, "gate '%s': '%s' must be a name, not %s",
 			  g->name, key, mreg_value_kind_name(v->kind));
 	*out = xstrdup(v->text);
 	return 0;
@@ -167,27 +147,27 @@ static int finish_gate(struct mreg_gate *g, const char *file,
 	size_t i, required = 0;
 
 	if (!g->nr_rules)
-		return at(file, v, "gate '%s' has no rule", g->name);
+		return value_error(MREG_EINVALID, file, v, "gate '%s' has no rule", g->name);
 	for (i = 0; i < g->nr_rules; i++)
 		required += g->rules[i].kind == MREG_GATE_REQUIRED;
 	if (required && required != g->nr_rules)
-		return at(file, v, "gate '%s': 'required' cannot be combined with "
+		return value_error(MREG_EINVALID, file, v, "gate '%s': 'required' cannot be combined with "
 			  "metric rules", g->name);
 	if (required) {
 		if (g->metric)
-			return at(file, v, "gate '%s': a compatibility gate has no "
+			return value_error(MREG_EINVALID, file, v, "gate '%s': a compatibility gate has no "
 				  "metric", g->name);
 		if (!g->check)
 			g->check = xstrdup(g->name);
 		if (!gate_is_check(g->check))
-			return at(file, v, "gate '%s': unknown compatibility check '%s' "
+			return value_error(MREG_EINVALID, file, v, "gate '%s': unknown compatibility check '%s' "
 				  "(checks: feature_compatibility, feature_set, "
 				  "feature_types, vocab, normalization, calibration, "
 				  "runtime, input_dimension, privacy)", g->name, g->check);
 		return 0;
 	}
 	if (g->check)
-		return at(file, v, "gate '%s': 'check' needs 'required: pass'", g->name);
+		return value_error(MREG_EINVALID, file, v, "gate '%s': 'check' needs 'required: pass'", g->name);
 	if (!g->metric)
 		g->metric = xstrdup(g->name);
 	if (starts_with(g->metric, "metrics.")) {
@@ -198,7 +178,7 @@ static int finish_gate(struct mreg_gate *g, const char *file,
 	}
 	if (!*g->metric || g->metric[0] == '.' || ends_with(g->metric, ".") ||
 	    strstr(g->metric, ".."))
-		return at(file, v, "gate '%s': '%s' is not a metric name",
+		return value_error(MREG_EINVALID, file, v, "gate '%s': '%s' is not a metric name",
 			  g->name, g->metric);
 	return check_wildcard(file, v, g->name, g->metric);
 }
@@ -215,7 +195,7 @@ static int parse_gate(struct mreg_gate *g, const char *file, const char *name,
 	g->line = v->line;
 	g->column = v->column;
 	if (v->kind != MREG_VALUE_MAP)
-		return at(file, v, "gate '%s' must be a mapping of rules, as in "
+		return value_error(MREG_EINVALID, file, v, "gate '%s' must be a mapping of rules, as in "
 			  "'%s: {min: 0.4}', not %s", name, name,
 			  mreg_value_kind_name(v->kind));
 	for (i = 0; i < v->nr; i++) {
@@ -228,7 +208,7 @@ static int parse_gate(struct mreg_gate *g, const char *file, const char *name,
 			err = string_option(&g->check, file, g, key, item);
 		else if (!strcmp(key, "higher_is_better")) {
 			if (item->kind != MREG_VALUE_BOOL)
-				return at(file, item, "gate '%s': 'higher_is_better' "
+				return value_error(MREG_EINVALID, file, item, "gate '%s': 'higher_is_better' "
 					  "must be true or false", name);
 			g->higher_is_better = item->text[0] == 't' || item->text[0] == 'T';
 			err = 0;
@@ -252,17 +232,17 @@ int mreg_gate_parse(struct mreg_gate_set **out, const struct mreg_value *doc,
 	*out = NULL;
 	set->file = xstrdup(file);
 	if (!doc || doc->kind != MREG_VALUE_MAP) {
-		err = at(file, doc, "a gate file is a mapping with 'gates:'");
+		err = value_error(MREG_EINVALID, file, doc, "a gate file is a mapping with 'gates:'");
 		goto done;
 	}
 	for (i = 0; i < doc->nr; i++)
 		if (strcmp(doc->keys[i], "gates") && !starts_with(doc->keys[i], "x-")) {
-			err = at(file, doc->items[i], "unknown key '%s' (a gate file "
+			err = value_error(MREG_EINVALID, file, doc->items[i], "unknown key '%s' (a gate file "
 				 "has 'gates:' and private 'x-' keys)", doc->keys[i]);
 			goto done;
 		}
 	if (!gates || gates->kind != MREG_VALUE_MAP || !gates->nr) {
-		err = at(file, gates ? gates : doc,
+		err = value_error(MREG_EINVALID, file, gates ? gates : doc,
 			 "no gates: 'gates' must map gate names to rules");
 		goto done;
 	}
@@ -773,7 +753,7 @@ int mreg_gate_evaluate(struct mreg_gate_report **out,
 			struct mreg_value pos = { .line = set->gates[i].line,
 						  .column = set->gates[i].column };
 
-			return at(set->file, &pos, "gate '%s' checks compatibility "
+			return value_error(MREG_EINVALID, set->file, &pos, "gate '%s' checks compatibility "
 				  "and needs a serving environment file",
 				  set->gates[i].name);
 		}

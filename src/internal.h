@@ -30,6 +30,13 @@ int mreg_error_errno(int code, const char *what, const char *path);
 /* The kind a plain YAML scalar's text resolves to (core schema); value.c. */
 enum mreg_value_kind mreg_value_resolve(const char *text);
 
+/*
+ * Sets error `code` with "FILE:LINE:COLUMN: " (the position of `v` in
+ * `file`) before the message, and returns `code`.
+ */
+int value_error(int code, const char *file, const struct mreg_value *v,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The committer identity for a new commit: config user.name/user.email. */
 int mreg_signature_now(git_signature **out, struct mreg_registry *reg);
 

@@ -36,27 +36,6 @@ int manifest_reserved_path(const char *path)
 	return 0;
 }
 
-static int at(const struct manifest *m, const struct mreg_value *v, int code,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Sets an error prefixed by the node's position. */
-static int at(const struct manifest *m, const struct mreg_value *v, int code,
-	      const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	int err;
-
-	strbuf_addf(&sb, "%s:%zu:%zu: ", m->file, v && v->line ? v->line : 1,
-		    v && v->column ? v->column : 1);
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	err = mreg_error_set(code, "%s", sb.buf);
-	strbuf_release(&sb);
-	return err;
-}
-
 static size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, *row, res;
@@ -112,10 +91,10 @@ static int check_keys(const struct manifest *m, const struct mreg_value *map,
 		if (j < n)
 			continue;
 		if (best)
-			return at(m, map->items[i], MREG_EINVALID,
+			return value_error(MREG_EINVALID, m->file, map->items[i],
 				  "unknown key '%s%s%s' (did you mean '%s'?)",
 				  where ? where : "", where ? "." : "", k, best);
-		return at(m, map->items[i], MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, map->items[i],
 			  "unknown key '%s%s%s'%s", where ? where : "",
 			  where ? "." : "", k,
 			  where ? "" : "; private keys must start with 'x-'");
@@ -132,7 +111,7 @@ static int want(const struct manifest *m, const struct mreg_value *v,
 
 	if (ok)
 		return 0;
-	return at(m, v, MREG_EINVALID, "'%s' must be %s, not %s", key,
+	return value_error(MREG_EINVALID, m->file, v, "'%s' must be %s, not %s", key,
 		  kind == MREG_VALUE_STRING ? "a scalar" : mreg_value_kind_name(kind),
 		  mreg_value_kind_name(v->kind));
 }
@@ -145,7 +124,7 @@ static int check_name(const struct manifest *m, const struct mreg_value *v,
 	if (err < 0) {
 		char *msg = xstrdup(mreg_error_last());
 
-		err = at(m, v, err, "%s", msg);
+		err = value_error(err, m->file, v, "%s", msg);
 		free(msg);
 	}
 	return err;
@@ -157,11 +136,11 @@ static int check_sha256(const struct manifest *m, const struct mreg_value *v,
 	const char *s = v->text;
 
 	if (v->kind != MREG_VALUE_STRING && v->kind != MREG_VALUE_INT)
-		return at(m, v, MREG_EINVALID, "sha256 must be 64 hex digits");
+		return value_error(MREG_EINVALID, m->file, v, "sha256 must be 64 hex digits");
 	if (starts_with(s, "sha256:"))
 		s += 7;
 	if (strlen(s) != MREG_HEX_SHA256 || !is_hex(s, MREG_HEX_SHA256))
-		return at(m, v, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, v,
 			  "sha256 must be 64 lower-case hex digits, not '%s'", v->text);
 	memcpy(hex, s, MREG_HEX_SHA256 + 1);
 	return 0;
@@ -173,11 +152,11 @@ static int check_size(const struct manifest *m, const struct mreg_value *v,
 	char *end;
 
 	if (v->kind != MREG_VALUE_INT || v->text[0] == '-')
-		return at(m, v, MREG_EINVALID, "size must be a whole number of bytes");
+		return value_error(MREG_EINVALID, m->file, v, "size must be a whole number of bytes");
 	errno = 0;
 	*size = strtoull(v->text, &end, 10);
 	if (errno || *end)
-		return at(m, v, MREG_EINVALID, "size must be a whole number of bytes");
+		return value_error(MREG_EINVALID, m->file, v, "size must be a whole number of bytes");
 	return 0;
 }
 
@@ -232,7 +211,7 @@ static int parse_spec(struct manifest *m, size_t *alloc, const struct mreg_value
 		path = v;
 		uri = sha = size = version = NULL;
 	} else if (v->kind != MREG_VALUE_MAP) {
-		return at(m, v, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, v,
 			  "'%s' must be a mapping with version and path (or uri and sha256)",
 			  label);
 	} else {
@@ -245,17 +224,17 @@ static int parse_spec(struct manifest *m, size_t *alloc, const struct mreg_value
 		version = mreg_value_get(v, "version");
 	}
 	if (!strcmp(kind, "artifact") && version)
-		return at(m, version, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, version,
 			  "the artifact takes no version; the bundle's version is its version");
 	if (strcmp(kind, "artifact")) {
 		if (!version)
-			return at(m, v, MREG_EINVALID, "'%s' needs a version", label);
+			return value_error(MREG_EINVALID, m->file, v, "'%s' needs a version", label);
 		if ((err = want(m, version, "version", MREG_VALUE_STRING)) < 0)
 			return err;
 		mf->f.version = xstrdup(version->text);
 	}
 	if (!!path == !!uri)
-		return at(m, v, MREG_EINVALID, "'%s' needs exactly one of path and uri",
+		return value_error(MREG_EINVALID, m->file, v, "'%s' needs exactly one of path and uri",
 			  label);
 	if (path) {
 		if ((err = want(m, path, "path", MREG_VALUE_STRING)) < 0)
@@ -263,12 +242,12 @@ static int parse_spec(struct manifest *m, size_t *alloc, const struct mreg_value
 		if ((err = mreg_path_check("path", path->text)) < 0) {
 			char *msg = xstrdup(mreg_error_last());
 
-			err = at(m, path, err, "%s", msg);
+			err = value_error(err, m->file, path, "%s", msg);
 			free(msg);
 			return err;
 		}
 		if (manifest_reserved_path(path->text))
-			return at(m, path, MREG_EINVALID,
+			return value_error(MREG_EINVALID, m->file, path,
 				  "path '%s' is reserved for the bundle itself",
 				  path->text);
 		mf->f.path = xstrdup(path->text);
@@ -277,7 +256,7 @@ static int parse_spec(struct manifest *m, size_t *alloc, const struct mreg_value
 		if ((err = want(m, uri, "uri", MREG_VALUE_STRING)) < 0)
 			return err;
 		if (!sha)
-			return at(m, v, MREG_EINVALID,
+			return value_error(MREG_EINVALID, m->file, v,
 				  "'%s' has a uri, so it needs its sha256", label);
 		mf->f.uri = xstrdup(uri->text);
 	}
@@ -305,16 +284,16 @@ static int parse_artifact(struct manifest *m, size_t *alloc)
 	int err;
 
 	if (a && uri)
-		return at(m, uri, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, uri,
 			  "give either 'artifact' or 'artifact_uri', not both");
 	if ((sha || size) && !uri)
-		return at(m, sha ? sha : size, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, sha ? sha : size,
 			  "top-level 'sha256' and 'size' describe 'artifact_uri'");
 	if (uri) {
 		if ((err = want(m, uri, "artifact_uri", MREG_VALUE_STRING)) < 0)
 			return err;
 		if (!sha)
-			return at(m, uri, MREG_EINVALID,
+			return value_error(MREG_EINVALID, m->file, uri,
 				  "'artifact_uri' needs 'sha256' so its bytes can be verified");
 		mf = add_file(m, alloc, "artifact", NULL);
 		mf->where = where_of(m, uri);
@@ -328,12 +307,12 @@ static int parse_artifact(struct manifest *m, size_t *alloc)
 		return 0;
 	}
 	if (!a)
-		return at(m, m->doc, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, m->doc,
 			  "missing required key 'artifact' (or 'artifact_uri')");
 	if (a->kind != MREG_VALUE_SEQ)
 		return parse_spec(m, alloc, a, "artifact", NULL, "artifact");
 	if (!a->nr)
-		return at(m, a, MREG_EINVALID, "'artifact' lists no files");
+		return value_error(MREG_EINVALID, m->file, a, "'artifact' lists no files");
 	for (i = 0; i < a->nr; i++)
 		if ((err = parse_spec(m, alloc, a->items[i], "artifact", NULL,
 				      "artifact")) < 0)
@@ -365,7 +344,7 @@ static int parse_components(struct manifest *m, size_t *alloc)
 		struct strbuf label = STRBUF_INIT;
 
 		if ((err = mreg_name_check("component kind", kind)) < 0)
-			return at(m, v, err, "%s", mreg_error_last());
+			return value_error(err, m->file, v, "%s", mreg_error_last());
 		strbuf_addf(&label, "components.%s", kind);
 		if (is_spec(v) || v->kind != MREG_VALUE_MAP || !v->nr) {
 			err = parse_spec(m, alloc, v, kind, NULL, label.buf);
@@ -378,7 +357,7 @@ static int parse_components(struct manifest *m, size_t *alloc)
 			size_t base = label.len;
 
 			if ((err = mreg_name_check("component name", v->keys[j])) < 0) {
-				err = at(m, v->items[j], err, "%s", mreg_error_last());
+				err = value_error(err, m->file, v->items[j], "%s", mreg_error_last());
 				break;
 			}
 			strbuf_addf(&label, ".%s", v->keys[j]);
@@ -400,12 +379,12 @@ static int check_metric_map(const struct manifest *m, const struct mreg_value *v
 	int err = 0;
 
 	if (v->kind != MREG_VALUE_MAP)
-		return at(m, v, MREG_EINVALID, "'%s' must be a mapping of metric names to numbers",
+		return value_error(MREG_EINVALID, m->file, v, "'%s' must be a mapping of metric names to numbers",
 			  label->buf);
 	for (i = 0; i < v->nr && !err; i++) {
 		strbuf_addf(label, ".%s", v->keys[i]);
 		if (!mreg_value_is_number(v->items[i]))
-			err = at(m, v->items[i], MREG_EINVALID,
+			err = value_error(MREG_EINVALID, m->file, v->items[i],
 				 "metric '%s' must be a number, not %s%s%s%s",
 				 label->buf, mreg_value_kind_name(v->items[i]->kind),
 				 v->items[i]->text ? " '" : "",
@@ -413,7 +392,7 @@ static int check_metric_map(const struct manifest *m, const struct mreg_value *v
 				 v->items[i]->text ? "'" : "");
 		else if (mreg_value_number(&d, v->items[i]) < 0 || d != d ||
 			 d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
-			err = at(m, v->items[i], MREG_EINVALID,
+			err = value_error(MREG_EINVALID, m->file, v->items[i],
 				 "metric '%s' must be a finite number, not '%s'",
 				 label->buf, v->items[i]->text);
 		strbuf_setlen(label, base);
@@ -440,7 +419,7 @@ static int check_metrics(const struct manifest *m)
 			continue;
 		}
 		if (g->kind != MREG_VALUE_MAP) {
-			err = at(m, g, MREG_EINVALID,
+			err = value_error(MREG_EINVALID, m->file, g,
 				 "'metrics.segments' must map segment names to metrics");
 			break;
 		}
@@ -475,7 +454,7 @@ static int check_required(const struct manifest *m)
 		}
 		v = parent ? mreg_value_get(parent, dot ? dot + 1 : key) : NULL;
 		if (!v || v->kind == MREG_VALUE_NULL)
-			return at(m, parent ? parent : m->doc, MREG_EINVALID,
+			return value_error(MREG_EINVALID, m->file, parent ? parent : m->doc,
 				  "missing required key '%s'", key);
 	}
 	return 0;
@@ -542,7 +521,7 @@ static int validate(struct manifest *m)
 	int err;
 
 	if (m->doc->kind != MREG_VALUE_MAP)
-		return at(m, m->doc, MREG_EINVALID,
+		return value_error(MREG_EINVALID, m->file, m->doc,
 			  "a manifest must be a mapping, not %s",
 			  mreg_value_kind_name(m->doc->kind));
 	if ((err = check_keys(m, m->doc, NULL, top_keys, ARRAY_SIZE(top_keys))) < 0 ||

@@ -56,25 +56,6 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-static int bad(const char *file, const struct mreg_value *v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(const char *file, const struct mreg_value *v, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	int err;
-
-	strbuf_addf(&sb, "%s:%zu:%zu: ", file, v && v->line ? v->line : 1,
-		    v && v->column ? v->column : 1);
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	err = mreg_error_set(MREG_EINVALID, "%s", sb.buf);
-	strbuf_release(&sb);
-	return err;
-}
-
 /* An entry's keys must be known: a typo must not widen a rule. */
 static int known_keys(const char *file, const struct mreg_value *map,
 		      const char *const *allowed, const char *what)
@@ -88,7 +69,7 @@ static int known_keys(const char *file, const struct mreg_value *map,
 			if (!strcmp(map->keys[i], allowed[j]))
 				break;
 		if (!allowed[j])
-			return bad(file, map->items[i], "unknown key '%s' in %s", map->keys[i], what);
+			return value_error(MREG_EINVALID, file, map->items[i], "unknown key '%s' in %s", map->keys[i], what);
 	}
 	return 0;
 }
@@ -112,12 +93,12 @@ static int string_list(char ***out, const char *file, const struct mreg_value *v
 		return 0;
 	}
 	if (v->kind != MREG_VALUE_SEQ)
-		return bad(file, v, "'%s' must be a name or a list of names", what);
+		return value_error(MREG_EINVALID, file, v, "'%s' must be a name or a list of names", what);
 	l = xcalloc(v->nr + 1, sizeof(*l));
 	for (i = 0; i < v->nr; i++) {
 		if (!mreg_value_is_scalar(v->items[i])) {
 			free_list(l);
-			return bad(file, v->items[i], "'%s' must list names", what);
+			return value_error(MREG_EINVALID, file, v->items[i], "'%s' must list names", what);
 		}
 		l[i] = xstrdup(v->items[i]->text);
 	}
@@ -141,7 +122,7 @@ static int parse_principals(struct policy *p, const char *file)
 	size_t i;
 
 	if (!v || v->kind != MREG_VALUE_MAP || !v->nr)
-		return bad(file, v ? v : p->doc, "'principals' must map names to keys");
+		return value_error(MREG_EINVALID, file, v ? v : p->doc, "'principals' must map names to keys");
 	p->principals = xcalloc(v->nr, sizeof(*p->principals));
 	for (i = 0; i < v->nr; i++) {
 		struct policy_principal *pr = &p->principals[p->nr_principals++];
@@ -151,20 +132,20 @@ static int parse_principals(struct policy *p, const char *file)
 		if (known_keys(file, e, principal_keys, "a principal") < 0)
 			return MREG_EINVALID;
 		if (strpbrk(pr->name, " \t\",") || !*pr->name)
-			return bad(file, e, "principal '%s': names may not hold blanks, quotes or commas",
+			return value_error(MREG_EINVALID, file, e, "principal '%s': names may not hold blanks, quotes or commas",
 				   pr->name);
 		k = e->kind == MREG_VALUE_MAP ? mreg_value_get(e, "key") : e;
 		if (!k || !mreg_value_is_scalar(k) || mreg_pubkey_parse(&pr->key, k->text) < 0)
-			return bad(file, k ? k : e, "principal '%s' needs an ssh-ed25519 key",
+			return value_error(MREG_EINVALID, file, k ? k : e, "principal '%s' needs an ssh-ed25519 key",
 				   pr->name);
 		if (e->kind != MREG_VALUE_MAP)
 			continue;
 		if ((t = mreg_value_get(e, "valid_after")) &&
 		    (!t->text || parse_iso_time(&pr->valid_after, t->text) < 0))
-			return bad(file, t, "valid_after must be a date like 2026-07-02T00:00:00Z");
+			return value_error(MREG_EINVALID, file, t, "valid_after must be a date like 2026-07-02T00:00:00Z");
 		if ((t = mreg_value_get(e, "valid_before")) &&
 		    (!t->text || parse_iso_time(&pr->valid_before, t->text) < 0))
-			return bad(file, t, "valid_before must be a date like 2026-07-02T00:00:00Z");
+			return value_error(MREG_EINVALID, file, t, "valid_before must be a date like 2026-07-02T00:00:00Z");
 	}
 	return 0;
 }
@@ -179,7 +160,7 @@ static int check_names(const struct policy *p, const char *file,
 			if (!strcmp(p->principals[j].name, names[i]))
 				break;
 		if (j == p->nr_principals)
-			return bad(file, at, "'%s' is not a principal of this policy", names[i]);
+			return value_error(MREG_EINVALID, file, at, "'%s' is not a principal of this policy", names[i]);
 	}
 	return 0;
 }
@@ -193,24 +174,24 @@ static int parse_rules(struct policy *p, const char *file)
 	if (!v)
 		return 0;
 	if (v->kind != MREG_VALUE_SEQ)
-		return bad(file, v, "'rules' must be a list");
+		return value_error(MREG_EINVALID, file, v, "'rules' must be a list");
 	p->rules = xcalloc(v->nr ? v->nr : 1, sizeof(*p->rules));
 	for (i = 0; i < v->nr; i++) {
 		struct policy_rule *r = &p->rules[p->nr_rules++];
 		const struct mreg_value *e = v->items[i], *x;
 
 		if (e->kind != MREG_VALUE_MAP || !(x = mreg_value_get(e, "action")) || !x->text)
-			return bad(file, e, "a rule needs an action");
+			return value_error(MREG_EINVALID, file, e, "a rule needs an action");
 		if ((err = known_keys(file, e, rule_keys, "a rule")) < 0)
 			return err;
 		for (j = 0; j < ARRAY_SIZE(actions); j++)
 			if (!strcmp(actions[j], x->text))
 				break;
 		if (j == ARRAY_SIZE(actions))
-			return bad(file, x, "unknown action '%s' (register, promote, approve, status, policy)",
+			return value_error(MREG_EINVALID, file, x, "unknown action '%s' (register, promote, approve, status, policy)",
 				   x->text);
 		if (!strcmp(x->text, "policy"))
-			return bad(file, x, "the policy is changed by its roots; a rule cannot say who");
+			return value_error(MREG_EINVALID, file, x, "the policy is changed by its roots; a rule cannot say who");
 		r->action = xstrdup(x->text);
 		if ((x = mreg_value_get(e, "routes")) && x->text)
 			r->routes = xstrdup(x->text);
@@ -218,7 +199,7 @@ static int parse_rules(struct policy *p, const char *file)
 		    (err = string_list(&r->stages, file, x, "stages")) < 0)
 			return err;
 		if (!(x = mreg_value_get(e, "principals")))
-			return bad(file, e, "a rule needs principals");
+			return value_error(MREG_EINVALID, file, e, "a rule needs principals");
 		if ((err = string_list(&r->principals, file, x, "principals")) < 0 ||
 		    (err = check_names(p, file, x, r->principals)) < 0)
 			return err;
@@ -234,7 +215,7 @@ static int parse_quorums(struct policy *p, const char *file)
 	if (!v)
 		return 0;
 	if (v->kind != MREG_VALUE_SEQ)
-		return bad(file, v, "'approvals' must be a list");
+		return value_error(MREG_EINVALID, file, v, "'approvals' must be a list");
 	p->quorums = xcalloc(v->nr ? v->nr : 1, sizeof(*p->quorums));
 	for (i = 0; i < v->nr; i++) {
 		struct policy_quorum *q = &p->quorums[p->nr_quorums++];
@@ -242,7 +223,7 @@ static int parse_quorums(struct policy *p, const char *file)
 		double n;
 
 		if (e->kind != MREG_VALUE_MAP)
-			return bad(file, e, "an approvals entry must be a mapping");
+			return value_error(MREG_EINVALID, file, e, "an approvals entry must be a mapping");
 		if (known_keys(file, e, quorum_keys, "an approvals entry") < 0)
 			return MREG_EINVALID;
 		x = mreg_value_get(e, "routes");
@@ -251,7 +232,7 @@ static int parse_quorums(struct policy *p, const char *file)
 		q->stage = xstrdup(x && x->text ? x->text : "production");
 		x = mreg_value_get(e, "required");
 		if (!x || mreg_value_number(&n, x) < 0 || n < 0 || n > 100 || n != (unsigned)n)
-			return bad(file, x ? x : e, "'required' must be a whole number of approvals");
+			return value_error(MREG_EINVALID, file, x ? x : e, "'required' must be a whole number of approvals");
 		q->required = (unsigned)n;
 	}
 	return 0;
@@ -268,7 +249,7 @@ int policy_parse(struct policy **out, const char *text, size_t len, const char *
 	if ((err = mreg_yaml_parse(&p->doc, text, len, file)) < 0)
 		goto fail;
 	if (p->doc->kind != MREG_VALUE_MAP) {
-		err = bad(file, p->doc, "a policy must be a mapping");
+		err = value_error(MREG_EINVALID, file, p->doc, "a policy must be a mapping");
 		goto fail;
 	}
 	for (i = 0; i < p->doc->nr; i++) {
@@ -276,18 +257,18 @@ int policy_parse(struct policy **out, const char *text, size_t len, const char *
 			if (!strcmp(top_keys[j], p->doc->keys[i]))
 				break;
 		if (j == ARRAY_SIZE(top_keys) && !starts_with(p->doc->keys[i], "x-")) {
-			err = bad(file, p->doc->items[i], "unknown key '%s'", p->doc->keys[i]);
+			err = value_error(MREG_EINVALID, file, p->doc->items[i], "unknown key '%s'", p->doc->keys[i]);
 			goto fail;
 		}
 	}
 	v = mreg_value_get(p->doc, "mreg_policy");
 	if (!v || !v->text || strcmp(v->text, "1")) {
-		err = bad(file, v ? v : p->doc, "a policy starts with 'mreg_policy: 1'");
+		err = value_error(MREG_EINVALID, file, v ? v : p->doc, "a policy starts with 'mreg_policy: 1'");
 		goto fail;
 	}
 	v = mreg_value_get(p->doc, "gates");
 	if (v && v->kind != MREG_VALUE_SEQ) {
-		err = bad(file, v, "'gates' must be a list");
+		err = value_error(MREG_EINVALID, file, v, "'gates' must be a list");
 		goto fail;
 	}
 	for (i = 0; v && i < v->nr; i++)
@@ -297,7 +278,7 @@ int policy_parse(struct policy **out, const char *text, size_t len, const char *
 		goto fail;
 	v = mreg_value_get(p->doc, "roots");
 	if (!v) {
-		err = bad(file, p->doc, "missing required key 'roots' (who may sign the next policy)");
+		err = value_error(MREG_EINVALID, file, p->doc, "missing required key 'roots' (who may sign the next policy)");
 		goto fail;
 	}
 	if ((err = string_list(&p->roots, file, v, "roots")) < 0 ||

@@ -330,3 +330,20 @@ const char *mreg_value_kind_name(enum mreg_value_kind kind)
 	}
 	return "an unknown kind";
 }
+
+int value_error(int code, const char *file, const struct mreg_value *v,
+		const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int err;
+
+	strbuf_addf(&sb, "%s:%zu:%zu: ", file, v && v->line ? v->line : 1,
+		    v && v->column ? v->column : 1);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	err = mreg_error_set(code, "%s", sb.buf);
+	strbuf_release(&sb);
+	return err;
+}
