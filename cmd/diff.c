@@ -4,7 +4,7 @@
  * metric with its absolute and relative change.
  */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/gate.h"
 #include "mreg/model.h"

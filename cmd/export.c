@@ -1,7 +1,7 @@
 /* mreg export: materialize a verified bundle in a directory for serving. */
 #include "common.h"
 #include "parse-options.h"
-#include "progress.h"
+#include "util-progress.h"
 #include "mreg/model.h"
 
 #include <stdio.h>

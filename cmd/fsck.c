@@ -1,7 +1,7 @@
 /* mreg fsck: check everything, list each problem, exit 1 if any. */
 #include "common.h"
 #include "parse-options.h"
-#include "progress.h"
+#include "util-progress.h"
 #include "mreg/fsck.h"
 
 #include <stdio.h>

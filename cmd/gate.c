@@ -5,7 +5,7 @@
  * gate passed, 1 when one failed, 128 when the gates cannot be evaluated.
  */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/status.h"
 #include "mreg/gate.h"

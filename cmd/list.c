@@ -1,6 +1,6 @@
 /* mreg list: one line per version, newest first. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/model.h"
 

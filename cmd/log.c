@@ -1,6 +1,6 @@
 /* mreg log: route history, newest first, every signature checked. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/route.h"
 #include "mreg/status.h"

@@ -1,7 +1,7 @@
 /* mreg register: store a bundle from a manifest as a new, immutable version. */
 #include "common.h"
 #include "parse-options.h"
-#include "progress.h"
+#include "util-progress.h"
 #include "mreg/model.h"
 #include "mreg/status.h"
 

@@ -1,6 +1,6 @@
 /* mreg resolve: the serving path, ROUTE to the version it serves. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/route.h"
 

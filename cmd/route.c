@@ -1,6 +1,6 @@
 /* mreg route: list routes, show one, change canary traffic, retire. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/route.h"
 

@@ -1,6 +1,6 @@
 /* mreg show: every part of a version, as text or JSON. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/model.h"
 #include "mreg/route.h"

@@ -1,6 +1,6 @@
 /* mreg status: show a version's lifecycle, or move it by hand. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/model.h"
 #include "mreg/status.h"

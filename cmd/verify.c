@@ -1,6 +1,6 @@
 /* mreg verify: check the signed chains; exit 1 naming the first bad commit. */
 #include "common.h"
-#include "json.h"
+#include "util-json.h"
 #include "parse-options.h"
 #include "mreg/verify.h"
 

@@ -1,4 +1,4 @@
-#include "progress.h"
+#include "util-progress.h"
 #include "common.h"
 
 #include <stdio.h>
