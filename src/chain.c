@@ -59,6 +59,10 @@ int signing_key_load(struct mreg_key **out, struct mreg_registry *reg)
 	else
 		err = mreg_key_load(out, path.buf);
 done:
+	/* A key that is configured but cannot be had is an error, never "no key". */
+	if (err == MREG_ENOTFOUND)
+		err = mreg_error_set(MREG_EINVALID, "cannot use the signing key '%s': %s",
+				     spec, mreg_error_last());
 	free(spec);
 	strbuf_release(&path);
 	strbuf_release(&head);

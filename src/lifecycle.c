@@ -34,7 +34,7 @@ int status_advance(struct ref_move *move, struct strbuf *refname,
 	    !mreg_status_transition_allowed(head.state, state)) {
 		char *next = mreg_status_successors(head.state);
 
-		err = mreg_error_set(MREG_EINVALID,
+		err = mreg_error_set(MREG_EDENIED,
 				     "%s@%s cannot move from %s to %s; from %s it may go to: %s",
 				     name, version, head.state, state, head.state, next);
 		free(next);
@@ -129,7 +129,7 @@ int mreg_status_set(struct mreg_registry *reg, const char *spec,
 	    (err = signer_allowed(&who, &s, "status", NULL, state)) < 0)
 		goto done;
 	if (!strcmp(m->status, state)) {
-		err = mreg_error_set(MREG_EINVALID, "%s is already %s", m->ref, state);
+		err = mreg_error_set(MREG_EDENIED, "%s is already %s", m->ref, state);
 		goto done;
 	}
 	if ((!strcmp(state, "deprecated") || !strcmp(state, "archived")) &&

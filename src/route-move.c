@@ -275,11 +275,8 @@ static int move_finish(struct mreg_route **out, struct move *mv)
 	for (i = 0; i < mv->nr_steps; i++)
 		if ((err = status_advance(&moves[1 + i], &refs[1 + i], mv->reg,
 					  mv->steps[i].name, mv->steps[i].version, "route",
-					  mv->steps[i].state, reason.buf, NULL, 0, &mv->s)) < 0) {
-			if (err == MREG_EINVALID)
-				err = mreg_error_set(MREG_EDENIED, "%s", mreg_error_last());
+					  mv->steps[i].state, reason.buf, NULL, 0, &mv->s)) < 0)
 			goto done;
-		}
 	err = refs_move(mv->reg, moves, 1 + mv->nr_steps, mv->s.sig, reason.buf);
 	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EMODIFIED, "route '%s' moved, retry", mv->name);

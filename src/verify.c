@@ -287,44 +287,101 @@ static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tr
 }
 
 /* The signature verifies and the policy allowed the signer this action. */
-static int check_signer(struct walk *w, const git_oid *id, const char *policy_hex,
-			const char *action, const char *route, const char *stage,
-			int64_t when, const struct policy **used)
+/* The commit's signature verifies; `key` gets the signer. */
+static int check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey *key)
 {
-	struct mreg_pubkey key;
+	if (chain_check_commit(key, w->v->reg, id) < 0)
+		return fail(w, id, "%s", mreg_error_last());
+	return 0;
+}
+
+/* The policy in force allowed `key` this action. */
+static int check_allowed(struct walk *w, const git_oid *id, const struct mreg_pubkey *key,
+			 const char *policy_hex, const char *action, const char *route,
+			 const char *stage, int64_t when, const struct policy **used)
+{
 	const struct policy *p;
 	const char *who;
 
-	if (chain_check_commit(&key, w->v->reg, id) < 0)
-		return fail(w, id, "%s", mreg_error_last());
 	p = policy_at(w->v, policy_hex);
 	if (!p)
 		return fail(w, id, "names policy %s, which cannot be read", policy_hex);
-	if (policy_check(&who, p, &key, action, route, stage, when) < 0)
+	if (policy_check(&who, p, key, action, route, stage, when) < 0)
 		return fail(w, id, "%s", mreg_error_last());
 	if (used)
 		*used = p;
 	return 0;
 }
 
-/* Which stage a route commit moved, as the policy sees it. */
-static const char *moved_stage(const struct mreg_route *r, const struct mreg_route *prev)
+static int slot_moved(const struct mreg_route_slot *now, const struct mreg_route_slot *then)
 {
-	const char *a, *b;
+	const char *a = then ? then->ref : NULL, *b = now->ref;
 
-	if (!strcmp(r->action, "set-traffic"))
-		return "canary";
-	if (!strcmp(r->action, "promote")) {
-		a = prev ? prev->canary.ref : NULL;
-		b = r->canary.ref;
-		if (b && (!a || strcmp(a, b)))
-			return "canary";
-		a = prev ? prev->shadow.ref : NULL;
-		b = r->shadow.ref;
-		if (b && (!a || strcmp(a, b)))
-			return "shadow";
+	return (!a) != (!b) || (a && b && strcmp(a, b));
+}
+
+/*
+ * A route commit may change only what its action changes: set-traffic
+ * the canary's share, rollback production, retire everything, promote one
+ * slot (emptying the canary or shadow slot it graduated from, and moving
+ * the old production version to previous-production).  `*stage` is the
+ * stage the policy must allow.  Nothing else can be smuggled in.
+ */
+static int check_shape(struct walk *w, const git_oid *id, const struct mreg_route *r,
+		       const struct mreg_route *prev, const char **stage)
+{
+	static const char *const names[] = { "production", "canary", "shadow" };
+	const struct mreg_route_slot *now[3], *then[3];
+	int moved[3], target = -1;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		now[i] = route_slot(r, names[i]);
+		then[i] = prev ? route_slot(prev, names[i]) : NULL;
+		moved[i] = slot_moved(now[i], then[i]);
 	}
-	return "production";
+	*stage = "production";
+	if (!strcmp(r->action, "retire")) {
+		if (r->production.ref || r->canary.ref || r->shadow.ref || r->previous.ref)
+			return fail(w, id, "a retire that leaves a slot filled");
+		return 0;
+	}
+	if (!strcmp(r->action, "set-traffic")) {
+		*stage = "canary";
+		for (i = 0; i < 3; i++)
+			if (moved[i])
+				return fail(w, id, "a set-traffic that moves %s", names[i]);
+		if (slot_moved(&r->previous, prev ? &prev->previous : NULL))
+			return fail(w, id, "a set-traffic that moves previous-production");
+		if (!r->canary.ref || (then[2] && now[2]->ref && now[2]->percent != then[2]->percent))
+			return fail(w, id, "a set-traffic that changes more than the canary's traffic");
+		return 0;
+	}
+	if (!strcmp(r->action, "rollback")) {
+		if (!moved[0] || !r->production.ref || moved[1] || moved[2])
+			return fail(w, id, "a rollback that changes more than production");
+		return 0;
+	}
+	/* promote: exactly one slot gets a new version */
+	for (i = 0; i < 3; i++)
+		if (moved[i] && now[i]->ref) {
+			if (target >= 0)
+				return fail(w, id, "a promotion that fills both %s and %s",
+					    names[target], names[i]);
+			target = (int)i;
+		}
+	if (target < 0)
+		return fail(w, id, "a promotion that promotes nothing");
+	for (i = 0; i < 3; i++)
+		if (moved[i] && !now[i]->ref &&
+		    (!then[i] || strcmp(then[i]->ref, now[target]->ref)))
+			return fail(w, id, "a promotion that empties %s", names[i]);
+	if (slot_moved(&r->previous, prev ? &prev->previous : NULL) &&
+	    (target || !r->previous.ref || !then[0] || !then[0]->ref ||
+	     strcmp(r->previous.ref, then[0]->ref)))
+		return fail(w, id, "a promotion that rewrites previous-production");
+	*stage = names[target];
+	return 0;
 }
 
 static int check_policy_order(struct walk *w, const git_oid *id, const char *now,
@@ -379,6 +436,7 @@ static int verify_route(struct walk *w, const char *name)
 		git_tree *tree = NULL;
 		const struct policy *p = NULL;
 		const char *stage;
+		struct mreg_pubkey key;
 		char prev_hex[GIT_OID_HEXSZ + 1];
 		const struct mreg_route_slot *slots[4];
 		size_t k;
@@ -395,6 +453,8 @@ static int verify_route(struct walk *w, const char *name)
 			git_oid_tostr(prev_hex, sizeof(prev_hex), &w->ids[i - 1]);
 		else
 			memcpy(prev_hex, zero_id, sizeof(prev_hex));
+		if ((err = check_signature(w, id, &key)) < 0)
+			goto next;
 		if (strcmp(cur.name, name)) {
 			err = fail(w, id, "is a commit of route '%s'", cur.name);
 			goto next;
@@ -416,8 +476,9 @@ static int verify_route(struct walk *w, const char *name)
 		if ((err = check_policy_order(w, id, cur.policy,
 					      i ? prev.policy : zero_id)) < 0)
 			goto next;
-		stage = moved_stage(&cur, i ? &prev : NULL);
-		if ((err = check_signer(w, id, cur.policy, "promote", name, stage,
+		if ((err = check_shape(w, id, &cur, i ? &prev : NULL, &stage)) < 0)
+			goto next;
+		if ((err = check_allowed(w, id, &key, cur.policy, "promote", name, stage,
 					git_commit_time(c), &p)) < 0)
 			goto next;
 		/* A rollback to a version that never served here is a promotion. */
@@ -492,6 +553,7 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 		const git_oid *id = &w->ids[i];
 		git_commit *c = NULL;
 		git_tree *tree = NULL;
+		struct mreg_pubkey key;
 		char *f[9] = { NULL };
 		static const char *const keys[] = {
 			"model", "digest", "seq", "prev", "action", "from", "state", "policy", "reason",
@@ -540,9 +602,10 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 		else if (i && strcmp(f[1], digest0))
 			err = fail(w, id, "names digest %s, but the chain began with %s", f[1], digest0);
 		if (!err)
-			err = check_signer(w, id, f[7], status_policy_action(f[4]), NULL,
-					   !strcmp(f[4], "status") ? f[6] : NULL,
-					   git_commit_time(c), NULL);
+			if (!(err = check_signature(w, id, &key)))
+				err = check_allowed(w, id, &key, f[7], status_policy_action(f[4]),
+						    NULL, !strcmp(f[4], "status") ? f[6] : NULL,
+						    git_commit_time(c), NULL);
 		if (!err && !i)
 			err = check_digest(w, id, model.buf, f[1]);
 		if (!err) {
