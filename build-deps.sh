@@ -35,10 +35,22 @@ fi
 
 # Commands, for the build and for the tests.
 for c in cc:build-essential make:build-essential prove:perl git:git \
-	ssh-keygen:openssh-client xmllint:libxml2-utils python3:python3
+	ssh-keygen:openssh-client ssh:openssh-client xmllint:libxml2-utils \
+	python3:python3
 do
 	command -v "${c%%:*}" >/dev/null 2>&1 || need_pkg "${c#*:}"
 done
+
+# Servers the sync tests start on loopback: git daemon (in Debian's git
+# package, under git --exec-path) for git://, and sshd for ssh://.
+# Installing openssh-server may try to start the system's sshd; the tests
+# never use it, only sshd processes of their own.
+if command -v git >/dev/null 2>&1 &&
+	! test -x "$(git --exec-path 2>/dev/null)/git-daemon"
+then
+	need_pkg git
+fi
+test -x /usr/sbin/sshd || need_pkg openssh-server
 
 test -z "$pkgs" && exit 0
 

@@ -132,20 +132,34 @@ static void state_path(struct strbuf *sb, struct mreg_registry *reg, const char 
 }
 
 /* A head that went backwards: against the last verified head and the reflog. */
+static int oid_order(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/*
+ * A head that went backwards: the last verified head and every head the
+ * reflog recorded must be commits of the chain just loaded (w->ids), a
+ * lookup in a sorted copy rather than a graph walk per entry.
+ */
 static int check_not_rewound(struct walk *w, const git_oid *head)
 {
 	struct strbuf path = STRBUF_INIT, seen = STRBUF_INIT;
 	git_reflog *log = NULL;
-	git_oid last;
+	git_oid last, *sorted = xmalloc(sizeof(*sorted) * (w->nr ? w->nr : 1));
 	size_t i, n;
 	int err = 0;
+
+	memcpy(sorted, w->ids, sizeof(*sorted) * w->nr);
+	qsort(sorted, w->nr, sizeof(*sorted), oid_order);
+#define IN_CHAIN(id) (w->nr && bsearch((id), sorted, w->nr, sizeof(*sorted), oid_order))
 
 	state_path(&path, w->v->reg, w->ref);
 	if (!strbuf_read_file(&seen, path.buf, 128)) {
 		strbuf_rtrim(&seen);
 		if (git_oid_fromstr(&last, seen.buf) < 0)
 			err = fail(w, head, "the verified state '%s' is damaged", path.buf);
-		else if (!reaches(w->v->reg, head, &last))
+		else if (!IN_CHAIN(&last))
 			err = fail(w, head, "the ref was rewound: it was verified at %s, "
 				   "which its head no longer contains", seen.buf);
 	}
@@ -155,13 +169,15 @@ static int check_not_rewound(struct walk *w, const git_oid *head)
 			const git_oid *id = git_reflog_entry_id_new(git_reflog_entry_byindex(log, i));
 			char hex[GIT_OID_HEXSZ + 1];
 
-			if (git_oid_is_zero(id) || reaches(w->v->reg, head, id))
+			if (git_oid_is_zero(id) || IN_CHAIN(id))
 				continue;
 			git_oid_tostr(hex, sizeof(hex), id);
 			err = fail(w, head, "the ref was rewound: its reflog names %s, "
 				   "which its head no longer contains", hex);
 		}
 	}
+#undef IN_CHAIN
+	free(sorted);
 	git_reflog_free(log);
 	strbuf_release(&path);
 	strbuf_release(&seen);
