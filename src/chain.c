@@ -336,6 +336,28 @@ int signer_allowed(const char **who, struct signer *s, const char *action,
 	return err == MREG_EBADSIG ? MREG_EDENIED : err;
 }
 
+int refs_move_batched(struct mreg_registry *reg, const struct ref_move *moves, size_t nr,
+		      const git_signature *sig, const char *log)
+{
+	struct ref_move *batch = xmalloc(sizeof(*batch) * (nr ? nr : 1));
+	size_t i, n = 0, start, batch_size = open_file_budget();
+	int err = 0;
+
+	for (i = 0; i < nr; i++)
+		if (git_oid_is_zero(&moves[i].old))
+			batch[n++] = moves[i];
+	for (start = 0; start < n && !err; start += batch_size)
+		err = refs_move(reg, batch + start, n - start < batch_size ? n - start : batch_size,
+				sig, log);
+	for (i = n = 0; i < nr && !err; i++)
+		if (!git_oid_is_zero(&moves[i].old))
+			batch[n++] = moves[i];
+	if (!err && n)
+		err = refs_move(reg, batch, n, sig, log);
+	free(batch);
+	return err;
+}
+
 int refs_move(struct mreg_registry *reg, const struct ref_move *moves, size_t nr,
 	      const git_signature *sig, const char *log)
 {

@@ -85,3 +85,12 @@ struct ref_move {
  */
 int refs_move(struct mreg_registry *reg, const struct ref_move *moves, size_t nr,
 	      const git_signature *sig, const char *log);
+
+/*
+ * For thousands of refs (a first push or clone): a transaction holds a
+ * lock file open per ref, so refs that are created (a zero `old`) move
+ * in batches first, then every update in one transaction.  New refs of
+ * versions are immutable, so an early batch landing alone is harmless.
+ */
+int refs_move_batched(struct mreg_registry *reg, const struct ref_move *moves, size_t nr,
+		      const git_signature *sig, const char *log);

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int check_remote_name(const char *name)
 {
@@ -31,9 +32,26 @@ int mreg_remote_add(struct mreg_registry *reg, const char *name, const char *url
 		return mreg_error_set(MREG_EINVALID, "empty remote URL");
 	strbuf_addf(&spec, "+refs/mreg/*:refs/mreg-remotes/%s/*", name);
 	/* A local path is kept absolute: commands run from anywhere. */
-	if (!strstr(url, "://") && (url[0] == '/' || url[0] == '.' || !strchr(url, ':')) &&
-	    (abs = realpath(url, NULL)))
-		url = abs;
+	if (!strstr(url, "://") && (url[0] == '/' || url[0] == '.' || !strchr(url, ':'))) {
+		if ((abs = realpath(url, NULL))) {
+			url = abs;
+		} else {
+			/* not there yet: resolve its directory, keep its name */
+			const char *slash = strrchr(url, '/');
+			char *dir = slash ? xstrndup(url, slash - url + (slash == url)) : xstrdup(".");
+			char *real = realpath(dir, NULL);
+			struct strbuf sb = STRBUF_INIT;
+
+			if (real) {
+				strbuf_addf(&sb, "%s/%s", strcmp(real, "/") ? real : "",
+					    slash ? slash + 1 : url);
+				abs = strbuf_detach(&sb, NULL);
+				url = abs;
+			}
+			free(real);
+			free(dir);
+		}
+	}
 	ret = git_remote_create_with_fetchspec(&r, reg->repo, name, url, spec.buf);
 	if (ret == GIT_EEXISTS)
 		err = mreg_error_set(MREG_EEXISTS, "remote '%s' already exists", name);
@@ -219,6 +237,7 @@ int remote_certificate_check(git_cert *cert, int valid, const char *host, void *
 			       "the host key of '%s' is not in %s; check it and add it "
 			       "(%s%s >> %s)", name.buf, file.buf, scan.buf, hostname.buf,
 			       file.buf);
+		ctx->said = 1;
 		strbuf_release(&scan);
 	}
 	strbuf_release(&file);
@@ -242,6 +261,7 @@ int remote_credentials(git_credential **out, const char *url, const char *user_f
 		return git_credential_username_new(out, user);
 	if (!(allowed & GIT_CREDENTIAL_SSH_KEY) || ctx->attempts++ > 1) {
 		mreg_error_set(MREG_EBADSIG, "cannot authenticate to '%s'", url);
+		ctx->said = 1;
 		return GIT_EUSER;
 	}
 	/* First the agent, then a key file ($MREG_SSH_KEY or ~/.ssh/id_ed25519). */
@@ -271,7 +291,7 @@ int remote_error(struct remote_ctx *ctx, const char *what)
 {
 	const git_error *e = git_error_last();
 
-	if (e && e->klass == GIT_ERROR_CALLBACK && *mreg_error_last())
+	if (ctx->said || (e && e->klass == GIT_ERROR_CALLBACK && *mreg_error_last()))
 		return mreg_error_code() ? mreg_error_code() : MREG_EIO;
 	return mreg_error_set(MREG_EIO, "%s '%s': %s", what, ctx->url,
 			      e && e->message ? e->message : "failed");

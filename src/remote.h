@@ -8,6 +8,7 @@ struct remote_ctx {
 	const char *url;
 	int attempts;	/* credentials tried: libgit2 asks again after a failure */
 	void *push;	/* the push in progress, for push_update_reference */
+	int said;	/* a callback of ours set the error: keep its message */
 };
 
 void remote_callbacks(git_remote_callbacks *cb, struct remote_ctx *ctx);

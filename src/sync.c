@@ -48,6 +48,29 @@ static void reflist_add(struct reflist *l, const char *name, const git_oid *id)
 	l->v[l->nr++].id = *id;
 }
 
+static int refval_order(const void *a, const void *b)
+{
+	return strcmp(((const struct refval *)a)->name, ((const struct refval *)b)->name);
+}
+
+/* Sorted by name once filled, so that lookups are a binary search. */
+static void reflist_sort(struct reflist *l)
+{
+	if (l->nr)
+		qsort(l->v, l->nr, sizeof(*l->v), refval_order);
+}
+
+static const git_oid *reflist_find(const struct reflist *l, const char *name)
+{
+	struct refval key, *hit;
+
+	if (!l->nr)
+		return NULL;
+	key.name = (char *)name;
+	hit = bsearch(&key, l->v, l->nr, sizeof(*l->v), refval_order);
+	return hit ? &hit->id : NULL;
+}
+
 /* Every direct ref under `prefix`, names without the prefix. */
 static int list_refs(struct reflist *out, struct mreg_registry *reg, const char *prefix)
 {
@@ -71,17 +94,8 @@ static int list_refs(struct reflist *out, struct mreg_registry *reg, const char 
 	}
 	git_reference_iterator_free(it);
 	strbuf_release(&glob);
+	reflist_sort(out);
 	return 0;
-}
-
-static const git_oid *reflist_find(const struct reflist *l, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		if (!strcmp(l->v[i].name, name))
-			return &l->v[i].id;
-	return NULL;
 }
 
 static void report(mreg_sync_report_fn fn, void *payload, const char *ref,
@@ -197,7 +211,7 @@ static int download(struct mreg_registry *reg, const char *remote, const char *u
 {
 	git_remote *r = NULL;
 	git_fetch_options fo;
-	struct remote_ctx ctx = { url, 0, NULL };
+	struct remote_ctx ctx = { url, 0, NULL, 0 };
 	int err = 0;
 
 	if (git_remote_lookup(&r, reg->repo, remote) < 0)
@@ -413,7 +427,7 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 		goto done;
 	if (!p->nr_moves || (err = sync_signature(&sig, p->reg)) < 0)
 		goto done;
-	err = refs_move(p->reg, p->moves, p->nr_moves, sig, "mreg fetch");
+	err = refs_move_batched(p->reg, p->moves, p->nr_moves, sig, "mreg fetch");
 	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EMODIFIED, "%s; nothing was changed, fetch again",
 				     mreg_error_last());
@@ -597,7 +611,7 @@ static int local_cas(struct plan *p, const char *dir, const char *incoming,
 		moves[i].new = cand->v[i].id;
 	}
 	if (!(err = sync_signature(&sig, p->reg)))
-		err = refs_move(&far, moves, cand->nr, sig, "mreg push");
+		err = refs_move_batched(&far, moves, cand->nr, sig, "mreg push");
 	for (i = 0; i < cand->nr; i++) {
 		struct strbuf in = STRBUF_INIT;
 
@@ -634,6 +648,7 @@ static int remote_refs(struct reflist *out, git_remote *r, struct remote_ctx *ct
 		if (starts_with(heads[i]->name, "refs/mreg/"))
 			reflist_add(out, heads[i]->name + 10, &heads[i]->oid);
 	git_remote_disconnect(r);
+	reflist_sort(out);
 	return 0;
 }
 
@@ -648,11 +663,11 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	struct strbuf incoming = STRBUF_INIT;
 	git_push_options po;
 	struct push_state ps;
-	struct remote_ctx ctx = { NULL, 0, NULL };
+	struct remote_ctx ctx = { NULL, 0, NULL, 0 };
 	char **specs = NULL;
 	git_strarray arr;
 	char *url = NULL;
-	size_t i;
+	size_t i, batch;
 	int err;
 
 	*rejected = 0;
@@ -725,7 +740,6 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 		specs[i] = strbuf_detach(&sb, NULL);
 	}
 	arr.strings = specs;
-	arr.count = cand.nr;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	memset(&ps, 0, sizeof(ps));
 	ps.p = &p;
@@ -734,12 +748,19 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	remote_callbacks(&po.callbacks, &ctx);
 	po.callbacks.push_update_reference = push_update;
 	mreg_error_clear();
-	if (git_remote_push(r, &arr, &po) < 0) {
-		err = remote_error(&ctx, "cannot push to");
-		reflist_release(&ps.rejected);
-		goto done;
+	/* In batches: each push holds a lock file open per ref on a local remote. */
+	batch = open_file_budget();
+	for (i = 0; i < cand.nr; i += batch) {
+		arr.strings = specs + i;
+		arr.count = cand.nr - i < batch ? cand.nr - i : batch;
+		if (git_remote_push(r, &arr, &po) < 0) {
+			err = remote_error(&ctx, "cannot push to");
+			reflist_release(&ps.rejected);
+			goto done;
+		}
 	}
 	p.refused += ps.rejected.nr;
+	reflist_sort(&ps.rejected);
 	if (local && !ps.rejected.nr &&
 	    (err = local_cas(&p, local, incoming.buf, &cand, &theirs)) < 0) {
 		if (err != MREG_EMODIFIED && err != MREG_ELOCKED)
@@ -937,6 +958,16 @@ int mreg_clone(struct mreg_registry **out, char **pinned, const char *url,
 			strbuf_addstr(&top, "registry");
 	}
 	strbuf_addf(&regdir, "%s/.mreg", top.buf);
+	{
+		char *path = local_path(url);
+		int missing = path && stat(path, &st) < 0;
+
+		free(path);
+		if (missing) {
+			err = mreg_error_set(MREG_ENOTFOUND, "no repository at '%s'", url);
+			goto done;
+		}
+	}
 	if (!lstat(regdir.buf, &st)) {
 		err = mreg_error_set(MREG_EEXISTS, "'%s' already exists", regdir.buf);
 		goto done;

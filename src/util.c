@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +171,17 @@ void secure_zero(void *p, size_t n)
 
 	while (n--)
 		*v++ = 0;
+}
+
+size_t open_file_budget(void)
+{
+	struct rlimit rl;
+	size_t n = 128;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    (rl.rlim_cur - 32) / 2 < n)
+		n = rl.rlim_cur > 48 ? (size_t)(rl.rlim_cur - 32) / 2 : 8;
+	return n;
 }
 
 int parse_iso_time(int64_t *out, const char *s)

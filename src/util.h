@@ -50,6 +50,9 @@ int is_hex(const char *s, size_t n);
 /* Wipes memory that held key material; the compiler may not drop it. */
 void secure_zero(void *p, size_t n);
 
+/* How many files a batch may hold open at once: half the spare fd limit, at most 128. */
+size_t open_file_budget(void);
+
 /* "2026-07-02" or "2026-07-02T03:00:00Z" (UTC) to seconds; -1 if neither. */
 int parse_iso_time(int64_t *out, const char *s);
 /* Seconds to "2026-07-02T03:00:00Z"; `len` of 21 or more. */

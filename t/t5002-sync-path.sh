@@ -347,13 +347,13 @@ test_expect_success 'a failed clone leaves no directory behind' '
 	mreg -R A/.mreg verify >/dev/null
 '
 
-test_expect_failure 'a clone of a path that does not exist says so' '
+test_expect_success 'a clone of a path that does not exist says so' '
 	test_must_fail mreg clone "$PWD/no-such-remote.git" D 2>err &&
 	grep "no-such-remote.git" err &&
 	! grep "unsupported URL protocol" err
 '
 
-test_expect_failure 'a relative path to a repository made later is stored absolute' '
+test_expect_success 'a relative path to a repository made later is stored absolute' '
 	(cd A && mreg remote add later ../later.git) &&
 	test_when_finished "(cd A && mreg remote remove later)" &&
 	mreg -R A/.mreg remote list -v >out &&
@@ -713,7 +713,7 @@ test_expect_success 'remote remove forgets the remote and its remote-tracking re
 	grep "no such remote .noart." err
 '
 
-test_expect_failure 'a push of more refs than the process may open files' '
+test_expect_success 'a push of more refs than the process may open files' '
 	cp -R A bulk &&
 	M=$(git --git-dir=bulk/.mreg rev-parse refs/mreg/models/home_ranker/v1) &&
 	i=0 &&
