@@ -21,6 +21,21 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * After moving this many refs at once, pack them: thousands of loose refs
+ * make every listing, and every later push, open thousands of files.
+ */
+#define MANY_REFS 256
+
+static void pack_refs(git_repository *repo)
+{
+	git_refdb *refdb = NULL;
+
+	if (!git_repository_refdb(&refdb, repo))
+		git_refdb_compress(refdb);
+	git_refdb_free(refdb);
+}
+
 struct refval {
 	char *name;
 	git_oid id;
@@ -428,6 +443,8 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 	if (!p->nr_moves || (err = sync_signature(&sig, p->reg)) < 0)
 		goto done;
 	err = refs_move_batched(p->reg, p->moves, p->nr_moves, sig, "mreg fetch");
+	if (!err && p->nr_moves >= MANY_REFS)
+		pack_refs(p->reg->repo);
 	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EMODIFIED, "%s; nothing was changed, fetch again",
 				     mreg_error_last());
@@ -612,6 +629,8 @@ static int local_cas(struct plan *p, const char *dir, const char *incoming,
 	}
 	if (!(err = sync_signature(&sig, p->reg)))
 		err = refs_move_batched(&far, moves, cand->nr, sig, "mreg push");
+	if (!err && cand->nr >= MANY_REFS)
+		pack_refs(far.repo);
 	for (i = 0; i < cand->nr; i++) {
 		struct strbuf in = STRBUF_INIT;
 
