@@ -13,6 +13,7 @@ bytes, and route chains that diverged, are conflicts; pushes never force.'
 
 . ./test-lib.sh
 . "$TEST_DIRECTORY"/lib-bundle.sh
+. "$TEST_DIRECTORY"/lib-sync.sh
 
 for tool in ssh-keygen python3 sha256sum
 do
@@ -21,24 +22,6 @@ done
 test -n "$skip_all" && test_done
 
 SQ="'"
-
-# refs_of DIR: every ref of the registry DIR/.mreg: its refs/mreg and its
-# remote-tracking refs.  (Not its artifacts: a fetch downloads, and
-# re-hashes, the artifacts of new versions before it verifies them, since
-# verification checks that they are there; objects are immutable.)
-refs_of () {
-	git --git-dir="$1/.mreg" for-each-ref --format="%(objectname) %(refname)"
-}
-
-# remote_refs GITDIR: the refs of a remote.
-remote_refs () {
-	git --git-dir="$1" for-each-ref --format="%(objectname) %(refname)" refs/mreg
-}
-
-# short GITDIR REV: the 12-digit abbreviation the reports use.
-short () {
-	git --git-dir="$1" rev-parse "$2" | cut -c1-12
-}
 
 # store_path DIR FILE: where the store at DIR keeps the bytes of FILE.
 store_path () {
@@ -49,20 +32,6 @@ store_path () {
 # fingerprint KEY.pub: as ssh-keygen -l prints it.
 fingerprint () {
 	ssh-keygen -lf "$1" | cut -d" " -f2
-}
-
-# team DIR KEY NAME: the registry in DIR signs as NAME with $HOME/KEY.
-team () {
-	mreg -R "$1/.mreg" config set user.signingkey "$HOME/$2" &&
-	mreg -R "$1/.mreg" config set user.name "$3" &&
-	mreg -R "$1/.mreg" config set user.email "$3@example.com"
-}
-
-# register_in DIR VERSION KB: register home_ranker@VERSION, validated.
-register_in () {
-	make_bundle "$1/b-$2" "$2" "$3" &&
-	mreg -R "$1/.mreg" register -q "$1/b-$2/mreg.yaml" >/dev/null &&
-	mreg -R "$1/.mreg" status home_ranker@$2 validated -m "offline evaluation" >/dev/null
 }
 
 # craft_route GITDIR KEY: a commit on top of refs/mreg/routes/home_feed in

@@ -11,6 +11,7 @@ The daemon is started by this script on 127.0.0.1 and stopped at its end.'
 
 . ./test-lib.sh
 . "$TEST_DIRECTORY"/lib-bundle.sh
+. "$TEST_DIRECTORY"/lib-sync.sh
 
 GIT_DAEMON="$(git --exec-path)/git-daemon"
 if ! test -x "$GIT_DAEMON"
@@ -51,31 +52,6 @@ start_daemon () {
 		test $i -lt 100 || return 1
 		sleep 0.1
 	done
-}
-
-refs_of () {
-	git --git-dir="$1/.mreg" for-each-ref --format="%(objectname) %(refname)"
-}
-
-remote_refs () {
-	git --git-dir="$1" for-each-ref --format="%(objectname) %(refname)" refs/mreg
-}
-
-short () {
-	git --git-dir="$1" rev-parse "$2" | cut -c1-12
-}
-
-team () {
-	mreg -R "$1/.mreg" config set user.signingkey "$HOME/$2" &&
-	mreg -R "$1/.mreg" config set user.name "$3" &&
-	mreg -R "$1/.mreg" config set user.email "$3@example.com"
-}
-
-# register_in DIR VERSION KB: register home_ranker@VERSION, validated.
-register_in () {
-	make_bundle "$1/b-$2" "$2" "$3" &&
-	mreg -R "$1/.mreg" register -q "$1/b-$2/mreg.yaml" >/dev/null &&
-	mreg -R "$1/.mreg" status home_ranker@$2 validated -m "offline evaluation" >/dev/null
 }
 
 push_at_go () {

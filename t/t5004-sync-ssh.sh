@@ -12,6 +12,7 @@ midway resumes from the bytes that arrived instead of starting over.'
 
 . ./test-lib.sh
 . "$TEST_DIRECTORY"/lib-bundle.sh
+. "$TEST_DIRECTORY"/lib-sync.sh
 
 SSHD=/usr/sbin/sshd
 if ! test -x "$SSHD"
@@ -72,18 +73,6 @@ start_sshd () {
 	done
 }
 
-refs_of () {
-	git --git-dir="$1/.mreg" for-each-ref --format="%(objectname) %(refname)"
-}
-
-remote_refs () {
-	git --git-dir="$1" for-each-ref --format="%(objectname) %(refname)" refs/mreg
-}
-
-short () {
-	git --git-dir="$1" rev-parse "$2" | cut -c1-12
-}
-
 sha_of () {
 	sha256sum "$1" | cut -d" " -f1
 }
@@ -91,18 +80,6 @@ sha_of () {
 store_path () {
 	sp_sha=$(sha_of "$2") &&
 	echo "$1/artifacts/$(echo $sp_sha | cut -c1-2)/$(echo $sp_sha | cut -c3-4)/$sp_sha"
-}
-
-team () {
-	mreg -R "$1/.mreg" config set user.signingkey "$HOME/$2" &&
-	mreg -R "$1/.mreg" config set user.name "$3" &&
-	mreg -R "$1/.mreg" config set user.email "$3@example.com"
-}
-
-register_in () {
-	make_bundle "$1/b-$2" "$2" "$3" &&
-	mreg -R "$1/.mreg" register -q "$1/b-$2/mreg.yaml" >/dev/null &&
-	mreg -R "$1/.mreg" status home_ranker@$2 validated -m "offline evaluation" >/dev/null
 }
 
 # write_serve_wrappers: scripts to run as $MREG_SERVE_COMMAND on the far
