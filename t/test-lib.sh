@@ -83,9 +83,11 @@ export LC_ALL LANG TZ GIT_CONFIG_NOSYSTEM HOME PATH GIT_CEILING_DIRECTORIES \
 
 # A sanitizer report must never look like an ordinary failure (exit 1)
 # to test_must_fail: abort instead, which test_must_fail rejects.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1"
+# Slow but whole stacks: libgit2 has no frame pointers, and the leak
+# suppressions in lsan.supp name functions deep in its stacks.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:fast_unwind_on_malloc=0"
 UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}abort_on_error=1"
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$TEST_DIRECTORY/lsan.supp"
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$TEST_DIRECTORY/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 ulimit -c 0 2>/dev/null
 
