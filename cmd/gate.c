@@ -8,6 +8,7 @@
 #include "util-json.h"
 #include "parse-options.h"
 #include "mreg/status.h"
+#include "mreg/policy.h"
 #include "mreg/gate.h"
 #include "mreg/model.h"
 #include "mreg/route.h"
@@ -308,12 +309,32 @@ static int route_champion(struct gate_state *st, struct mreg_registry *reg,
 }
 
 static int load_inputs(struct gate_state *st, struct mreg_registry *reg,
-		       const char *gates, const char *env)
+		       const char *gates, const char *env, const char *route)
 {
 	int err;
 
 	if (gates && (err = mreg_gate_load(&st->set, gates)) < 0)
 		return error("%s", mreg_error_last());
+	/* No gate file: the gates the policy sets for the route's production. */
+	if (!gates && route) {
+		struct mreg_value *doc = NULL;
+		struct strbuf label = STRBUF_INIT;
+		char commit[41];
+
+		err = mreg_policy_gates(&doc, commit, reg, route, "production");
+		if (!err) {
+			strbuf_addf(&label, "policy %.12s:policy.yaml", commit);
+			err = mreg_gate_parse(&st->set, doc, label.buf);
+			gates = "the policy";
+		}
+		mreg_value_free(doc);
+		strbuf_release(&label);
+		if (err < 0 && err != MREG_ENOTFOUND)
+			return error("%s", mreg_error_last());
+	}
+	if (!st->set && !env)
+		return error("no gates to evaluate: give --gates FILE or --env FILE, "
+			     "or set gates for route '%s' in the policy", route ? route : "");
 	if (env && (err = mreg_gate_env_load(&st->env, env)) < 0)
 		return error("%s", mreg_error_last());
 	if (!st->set) {
@@ -401,11 +422,11 @@ int cmd_gate(int argc, const char **argv, struct mreg_registry *reg)
 		error("--route and --against cannot be used together");
 		usage_with_options(gate_usage, opts);
 	}
-	if (!gates && !env) {
+	if (!gates && !env && !route) {
 		error("no gates to evaluate: give --gates FILE or --env FILE");
 		usage_with_options(gate_usage, opts);
 	}
-	if (load_inputs(&st, reg, gates, env) < 0)
+	if (load_inputs(&st, reg, gates, env, route) < 0)
 		goto done;
 	if (mreg_model_lookup(&st.candidate, reg, argv[0]) < 0) {
 		error("%s", mreg_error_last());

@@ -77,7 +77,9 @@ static int known_keys(const char *file, const struct mreg_value *map,
 static const char *const principal_keys[] = { "key", "valid_after", "valid_before", NULL };
 static const char *const rule_keys[] = { "action", "routes", "stages", "principals", NULL };
 static const char *const quorum_keys[] = { "routes", "stage", "required", NULL };
-static const char *const gate_keys[] = { "routes", "stage", "require_recorded_pass", NULL };
+static const char *const gate_keys[] = {
+	"routes", "stage", "require_recorded_pass", "gates", NULL
+};
 
 /* A scalar or a list of scalars, as a NULL-terminated list. */
 static int string_list(char ***out, const char *file, const struct mreg_value *v,
@@ -736,5 +738,39 @@ int policy_requires_gate(const struct policy *p, const char *route, const char *
 			continue;
 		return 1;
 	}
+	return 0;
+}
+
+int mreg_policy_gates(struct mreg_value **out, char *commit, struct mreg_registry *reg,
+		      const char *route, const char *stage)
+{
+	struct policy *p = NULL;
+	const struct mreg_value *g;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = policy_current(&p, reg)) < 0)
+		return err;
+	memcpy(commit, p->commit, GIT_OID_HEXSZ + 1);
+	g = p->doc ? mreg_value_get(p->doc, "gates") : NULL;
+	for (i = 0; g && g->kind == MREG_VALUE_SEQ && i < g->nr && !*out; i++) {
+		const struct mreg_value *e = g->items[i], *x, *rules;
+
+		if (e->kind != MREG_VALUE_MAP || !(rules = mreg_value_get(e, "gates")))
+			continue;
+		x = mreg_value_get(e, "routes");
+		if (x && x->text && fnmatch(x->text, route, 0))
+			continue;
+		x = mreg_value_get(e, "stage");
+		if (strcmp(x && x->text ? x->text : "production", stage ? stage : "production"))
+			continue;
+		/* a gate file's shape: {gates: {...}} */
+		*out = mreg_value_new(MREG_VALUE_MAP, NULL);
+		mreg_value_set(*out, "gates", mreg_value_dup(rules));
+	}
+	policy_free(p);
+	if (!*out)
+		return mreg_error_set(MREG_ENOTFOUND, "the policy sets no gates for route '%s'", route);
 	return 0;
 }

@@ -102,4 +102,29 @@ test_expect_success '--record: the recorded commit is signed and verifies with g
 		verify-commit refs/mreg/status/home_ranker/v2
 '
 
+test_expect_success 'without --gates, the gates the policy sets for the route' '
+	cat >policy.yaml <<-EOF &&
+	mreg_policy: 1
+	principals:
+	  author@example.com: {key: "$(cat key.pub)"}
+	roots: [author@example.com]
+	gates:
+	  - routes: "home_*"
+	    stage: production
+	    gates:
+	      ndcg_at_20: {min_relative_improvement: 0.005}
+	EOF
+	mreg policy set policy.yaml &&
+	mreg gate --json --route home_feed $NEW >policy.json &&
+	test "$(json_get policy.json "[\"passed\"]")" = true &&
+	test "$(json_get policy.json "[\"gates\"][0][\"name\"]")" = ndcg_at_20 &&
+	test_expect_code 1 mreg gate --route home_feed $WORSE >out &&
+	grep "ndcg_at_20: relative improvement" out
+'
+
+test_expect_success 'a route the policy sets no gates for cannot be evaluated without --gates' '
+	test_expect_code 128 mreg gate --route other_feed $NEW 2>err &&
+	grep "no gates to evaluate" err
+'
+
 test_done

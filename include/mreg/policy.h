@@ -29,6 +29,16 @@ int mreg_policy_get(char **text, char *commit, struct mreg_registry *reg);
  */
 int mreg_policy_signers(char **out, struct mreg_registry *reg, const char *stage);
 
+struct mreg_value;
+
+/*
+ * The gates the policy sets for promoting to `stage` (NULL: production)
+ * of `route`, as a gate file's document ({gates: {...}}), and the policy
+ * commit they come from (`commit`, 41 bytes).  MREG_ENOTFOUND if none.
+ */
+int mreg_policy_gates(struct mreg_value **out, char *commit, struct mreg_registry *reg,
+		      const char *route, const char *stage);
+
 /* Pins the public key in `line` ("ssh-ed25519 AAAA... [comment]") as a trust root. */
 int mreg_trust_root_pin(struct mreg_registry *reg, const char *line);
 
