@@ -370,7 +370,8 @@ int mreg_model_register(struct mreg_model **out, struct mreg_registry *reg,
 	if ((err = manifest_load(&m, path)) < 0)
 		return err;
 	if ((err = signer_open(&signer, reg, 1)) < 0 ||
-	    (err = signer_allowed(&who, &signer, "register", NULL, NULL)) < 0)
+	    (err = signer_allowed(&who, &signer, "register", NULL, NULL)) < 0 ||
+	    (err = policy_check_manifest(signer.policy, m->doc)) < 0)
 		goto done;
 	if (opts->version && (err = mreg_name_check("model version", opts->version)) < 0)
 		goto done;

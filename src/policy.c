@@ -774,3 +774,59 @@ int mreg_policy_gates(struct mreg_value **out, char *commit, struct mreg_registr
 		return mreg_error_set(MREG_ENOTFOUND, "the policy sets no gates for route '%s'", route);
 	return 0;
 }
+
+/* 1 if `v` is a scalar whose text is in the list `l` (a scalar or a sequence). */
+static int listed_in(const struct mreg_value *l, const struct mreg_value *v)
+{
+	size_t i;
+
+	if (!v || !v->text)
+		return 0;
+	if (mreg_value_is_scalar(l))
+		return l->text && !strcmp(l->text, v->text);
+	for (i = 0; l->kind == MREG_VALUE_SEQ && i < l->nr; i++)
+		if (l->items[i]->text && !strcmp(l->items[i]->text, v->text))
+			return 1;
+	return 0;
+}
+
+int policy_check_manifest(const struct policy *p, const struct mreg_value *m)
+{
+	const struct mreg_value *req, *allowed, *v;
+	size_t i;
+
+	if (!p->doc)
+		return 0;
+	req = mreg_value_get(p->doc, "required_fields");
+	for (i = 0; req && req->kind == MREG_VALUE_SEQ && i < req->nr; i++) {
+		const char *key = req->items[i]->text;
+
+		if (!key)
+			continue;
+		v = mreg_value_path(m, key);
+		if (!v || v->kind == MREG_VALUE_NULL ||
+		    ((v->kind == MREG_VALUE_MAP || v->kind == MREG_VALUE_SEQ) && !v->nr))
+			return mreg_error_set(MREG_EDENIED,
+					      "the policy requires '%s' in every manifest", key);
+	}
+	if ((allowed = mreg_value_get(p->doc, "allowed_runtimes")) &&
+	    !listed_in(allowed, mreg_value_get(m, "runtime"))) {
+		v = mreg_value_get(m, "runtime");
+		return mreg_error_set(MREG_EDENIED, "the policy does not allow the runtime '%s'",
+				      v && v->text ? v->text : "(none)");
+	}
+	if ((allowed = mreg_value_get(p->doc, "allowed_privacy_classes"))) {
+		static const char *const keys[] = {
+			"privacy.training_data_privacy_class", "privacy.privacy_class", "privacy.class",
+		};
+
+		v = NULL;
+		for (i = 0; i < ARRAY_SIZE(keys) && !v; i++)
+			v = mreg_value_path(m, keys[i]);
+		if (!listed_in(allowed, v))
+			return mreg_error_set(MREG_EDENIED,
+					      "the policy does not allow the privacy class '%s'",
+					      v && v->text ? v->text : "(none)");
+	}
+	return 0;
+}

@@ -78,6 +78,12 @@ unsigned policy_required_approvals(const struct policy *p, const char *route,
 /* 1 if promoting to `stage` of `route` needs a recorded passing gate. */
 int policy_requires_gate(const struct policy *p, const char *route, const char *stage);
 
+/*
+ * The manifest meets the policy's required_fields, allowed_runtimes and
+ * allowed_privacy_classes; MREG_EDENIED naming what is missing otherwise.
+ */
+int policy_check_manifest(const struct policy *p, const struct mreg_value *manifest);
+
 /* The allowed_signers text: every principal (with `stage`, those who may promote to it). */
 char *policy_allowed_signers(const struct policy *p, const char *stage);
 
