@@ -72,7 +72,6 @@ test_expect_success '--route: an unknown route cannot be evaluated' '
 	grep "no_such_route" err
 '
 
-# Until mreg_status_record_gate() is wired into cmd/gate.c.
 test_expect_success '--record: a passing result moves the version to validated' '
 	mreg gate --record --route home_feed --gates gates.yaml $NEW >out &&
 	test "$(mreg show --json $NEW | python3 -c "import json,sys; print(json.load(sys.stdin)[\"status\"])")" = validated &&
@@ -125,6 +124,20 @@ test_expect_success 'without --gates, the gates the policy sets for the route' '
 test_expect_success 'a route the policy sets no gates for cannot be evaluated without --gates' '
 	test_expect_code 128 mreg gate --route other_feed $NEW 2>err &&
 	grep "no gates to evaluate" err
+'
+
+test_expect_success 'a policy that asks for a recorded pass: promote and verify hold it' '
+	cat >>policy.yaml <<-\EOF &&
+	    require_recorded_pass: true
+	EOF
+	mreg policy set policy.yaml &&
+	make_bundle b6 v6 4 &&
+	mreg register b6/mreg.yaml &&
+	mreg status home_ranker@v6 validated -m "by hand" &&
+	test_expect_code 1 mreg promote home_feed home_ranker@v6 2>err &&
+	grep "needs the newest recorded gate of home_ranker@v6 to pass" err &&
+	mreg promote home_feed $NEW -m "gated" &&
+	mreg verify home_feed
 '
 
 test_done
