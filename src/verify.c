@@ -306,9 +306,19 @@ static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tr
 /* The commit's signature verifies; `key` gets the signer. */
 static int check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey *key)
 {
-	if (chain_check_commit(key, w->v->reg, id) < 0)
-		return fail(w, id, "%s", mreg_error_last());
-	return 0;
+	const char *msg;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (!chain_check_commit(key, w->v->reg, id))
+		return 0;
+	/* The report names the commit already: "commit X: commit X is ..." reads twice. */
+	msg = mreg_error_last();
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (starts_with(msg, "commit ") && starts_with(msg + 7, hex)) {
+		msg += 7 + GIT_OID_HEXSZ;
+		msg += *msg == ':' ? 2 : *msg == ' ' ? 1 : 0;
+	}
+	return fail(w, id, "%s", msg);
 }
 
 /* The policy in force allowed `key` this action. */
