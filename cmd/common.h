@@ -73,6 +73,12 @@ CMD(diff);
 
 struct mreg_route;
 
+/*
+ * resolve's fast path, tried before libgit2 starts: the exit status, or
+ * -1 when the ordinary command must answer.
+ */
+int resolve_direct(int argc, const char **argv, const char *registry);
+
 /* "5", "5%", "0.5%" -> 0..100; MREG_EINVALID otherwise. */
 int parse_percent(double *out, const char *s);
 /* The number of pinned trust roots (0 on error). */

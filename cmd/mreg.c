@@ -143,10 +143,13 @@ int main(int argc, const char **argv)
 		error("'%s' is not an mreg command; see 'mreg help'", argv[i]);
 		return EXIT_USAGE;
 	}
-	if ((err = mreg_global_init()) < 0)
-		die("%s", mreg_error_last());
 	argc -= i;
 	argv += i;
+	/* The serving path: answered without starting libgit2 when it can be. */
+	if (c->fn == cmd_resolve && (status = resolve_direct(argc, argv, registry)) >= 0)
+		return status;
+	if ((err = mreg_global_init()) < 0)
+		die("%s", mreg_error_last());
 	/* -h needs no registry: let the command print its usage first. */
 	if ((c->flags & NEED_REGISTRY) && !(argc == 2 && !strcmp(argv[1], "-h")) &&
 	    (err = mreg_registry_discover(&reg, registry, NULL)) < 0)

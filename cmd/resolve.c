@@ -6,11 +6,61 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *const resolve_usage[] = {
 	"mreg resolve [--stage S] [--json] ROUTE",
 	NULL
 };
+
+static int print_resolved(const char *route, const char *stage, const char *ref,
+			  const char *digest, int json)
+{
+	if (json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "route", json_string(route));
+		json_object_set_new(j, "stage", json_string(stage ? stage : "production"));
+		json_object_set_new(j, "ref", json_string(ref));
+		json_object_set_new(j, "digest", json_string(digest));
+		json_print(j);
+	} else {
+		printf("%s %s\n", ref, digest);
+	}
+	return finish_stdout(0);
+}
+
+int resolve_direct(int argc, const char **argv, const char *registry)
+{
+	const char *stage = NULL, **copy;
+	char *dir = NULL, *ref = NULL, digest[72];
+	int json = 0, status = -1, i, r;
+	struct option opts[] = {
+		OPT_STRING(0, "stage", &stage, "S", ""),
+		OPT_BOOL(0, "json", &json, ""),
+		OPT_END()
+	};
+
+	/* Anything unusual (-h, errors) goes the ordinary way. */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return -1;
+	copy = xcalloc(argc + 1, sizeof(*copy));
+	memcpy(copy, argv, argc * sizeof(*copy));
+	argc = parse_options(argc, copy, opts, resolve_usage);
+	if (argc == 1 && !mreg_registry_locate(&dir, registry, NULL)) {
+		r = mreg_route_resolve_direct(&ref, digest, dir, copy[0], stage);
+		if (!r)
+			status = print_resolved(copy[0], stage, ref, digest, json);
+		else if (r < 0)
+			status = error_lib(r);
+	}
+	mreg_error_clear();
+	free(ref);
+	free(dir);
+	free(copy);
+	return status;
+}
 
 int cmd_resolve(int argc, const char **argv, struct mreg_registry *reg)
 {
@@ -29,17 +79,7 @@ int cmd_resolve(int argc, const char **argv, struct mreg_registry *reg)
 		usage_with_options(resolve_usage, opts);
 	if ((err = mreg_route_resolve(&ref, digest, reg, argv[0], stage)) < 0)
 		return error_lib(err);
-	if (json) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "route", json_string(argv[0]));
-		json_object_set_new(j, "stage", json_string(stage ? stage : "production"));
-		json_object_set_new(j, "ref", json_string(ref));
-		json_object_set_new(j, "digest", json_string(digest));
-		json_print(j);
-	} else {
-		printf("%s %s\n", ref, digest);
-	}
+	err = print_resolved(argv[0], stage, ref, digest, json);
 	free(ref);
-	return finish_stdout(0);
+	return err;
 }

@@ -139,17 +139,21 @@ static int is_ceiling(const char *dir)
 	return 0;
 }
 
-int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
-			   const char *start)
+int mreg_registry_locate(char **out, const char *explicit_dir, const char *start)
 {
 	const char *env = getenv("MREG_DIR");
 	struct strbuf cur = STRBUF_INIT, probe = STRBUF_INIT;
-	int err;
+	int err = 0;
 
-	if (explicit_dir)
-		return mreg_registry_open(out, explicit_dir);
-	if (env && *env)
-		return mreg_registry_open(out, env);
+	*out = NULL;
+	if (explicit_dir || (env && *env)) {
+		const char *dir = explicit_dir ? explicit_dir : env;
+
+		if (!looks_like_registry(dir))
+			return mreg_error_set(MREG_ENOTFOUND, "not an mreg registry: '%s'", dir);
+		*out = xstrdup(dir);
+		return 0;
+	}
 	{
 		char *abs = absolute(start ? start : ".");
 
@@ -164,7 +168,7 @@ int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
 			    strcmp(cur.buf, "/") ? cur.buf : "",
 			    "/");
 		if (looks_like_registry(probe.buf)) {
-			err = mreg_registry_open(out, probe.buf);
+			*out = strbuf_detach(&probe, NULL);
 			goto done;
 		}
 		slash = strrchr(cur.buf, '/');
@@ -175,13 +179,26 @@ int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
 		if (is_ceiling(cur.buf))
 			break;
 	}
-	*out = NULL;
 	err = mreg_error_set(MREG_ENOTFOUND,
 			     "not in an mreg registry (or any parent up to /); "
 			     "run 'mreg init' or use -R DIR");
 done:
 	strbuf_release(&cur);
 	strbuf_release(&probe);
+	return err;
+}
+
+int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
+			   const char *start)
+{
+	char *dir = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = mreg_registry_locate(&dir, explicit_dir, start)) < 0)
+		return err;
+	err = mreg_registry_open(out, dir);
+	free(dir);
 	return err;
 }
 

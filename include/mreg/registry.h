@@ -29,6 +29,9 @@ int mreg_registry_open(struct mreg_registry **out, const char *dir);
 int mreg_registry_discover(struct mreg_registry **out, const char *explicit_dir,
 			   const char *start);
 
+/* Where mreg_registry_discover() would look: the directory, not opened. */
+int mreg_registry_locate(char **out, const char *explicit_dir, const char *start);
+
 void mreg_registry_free(struct mreg_registry *reg);
 
 /* The registry directory (absolute), lent. */

@@ -57,6 +57,16 @@ int mreg_route_resolve(char **ref, char *digest, struct mreg_registry *reg,
 
 
 /*
+ * mreg_route_resolve() for the registry directory `dir`, without starting
+ * libgit2, when the route's head and its objects are loose (as mreg writes
+ * them); every object's SHA-1 is checked.  0 with `*ref` and `digest`
+ * set; 1 when only mreg_route_resolve() can answer (packed objects, no
+ * such route, an empty slot); negative for a corrupt object.
+ */
+int mreg_route_resolve_direct(char **ref, char *digest, const char *dir,
+			      const char *name, const char *stage);
+
+/*
  * Route moves.  Each is one signed commit on refs/mreg/routes/<route>,
  * put in place by compare-and-swap together with the status chains of
  * the versions it moves: all of it or none.  MREG_EMODIFIED ("route

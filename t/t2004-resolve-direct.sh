@@ -1,0 +1,60 @@
+#!/bin/sh
+test_description='mreg resolve reads loose objects directly, checked, and falls back to libgit2'
+. ./test-lib.sh
+. "$TEST_DIRECTORY"/lib-bundle.sh
+
+test_expect_success 'setup: a route with production and canary' '
+	setup_registry &&
+	mreg keygen -f key >/dev/null 2>&1 &&
+	make_bundle b1 v1 4 && make_bundle b2 v2 4 &&
+	mreg register b1/mreg.yaml >/dev/null && mreg register b2/mreg.yaml >/dev/null &&
+	mreg status v1 validated -m ok && mreg status v2 validated -m ok &&
+	mreg promote feed v1 >/dev/null &&
+	mreg promote --stage canary --traffic 5 feed v2 >/dev/null &&
+	mreg route show --json feed >route.json &&
+	echo "$(json_get route.json "[\"production\"][\"ref\"]") $(json_get route.json "[\"production\"][\"digest\"]")" >expect.prod &&
+	echo "$(json_get route.json "[\"canary\"][\"ref\"]") $(json_get route.json "[\"canary\"][\"digest\"]")" >expect.canary
+'
+
+test_expect_success 'loose objects: production and canary' '
+	mreg resolve feed >actual &&
+	test_cmp expect.prod actual &&
+	mreg resolve --stage canary feed >actual &&
+	test_cmp expect.canary actual &&
+	mreg resolve --json feed >r.json &&
+	test "$(json_get r.json "[\"route\"]")" = feed
+'
+
+test_expect_success 'an empty slot and a missing route are answered as before' '
+	test_expect_code 1 mreg resolve --stage shadow feed 2>err &&
+	grep "has no shadow version" err &&
+	test_expect_code 1 mreg resolve nope 2>err &&
+	grep "no such route .nope." err &&
+	test_expect_code 128 mreg resolve --stage frontline feed 2>err &&
+	grep "unknown stage" err
+'
+
+test_expect_success 'a damaged loose object is refused, not believed' '
+	cp -R .mreg damaged &&
+	head=$(git --git-dir=damaged rev-parse refs/mreg/routes/feed) &&
+	tree=$(git --git-dir=damaged rev-parse $head^{tree}) &&
+	obj=damaged/objects/$(echo $tree | cut -c1-2)/$(echo $tree | cut -c3-) &&
+	other=$(git --git-dir=damaged rev-parse refs/mreg/routes/feed~1^{tree}) &&
+	chmod u+w $obj &&
+	cp damaged/objects/$(echo $other | cut -c1-2)/$(echo $other | cut -c3-) $obj &&
+	test_expect_code 128 mreg -R damaged resolve feed 2>err &&
+	grep "corrupt" err
+'
+
+test_expect_success 'packed refs and objects: the same answers through libgit2' '
+	git --git-dir=.mreg pack-refs --all &&
+	git --git-dir=.mreg repack -a -d -q &&
+	git --git-dir=.mreg prune-packed &&
+	test_path_is_missing .mreg/refs/mreg/routes/feed &&
+	mreg resolve feed >actual &&
+	test_cmp expect.prod actual &&
+	mreg resolve --stage canary feed >actual &&
+	test_cmp expect.canary actual
+'
+
+test_done
