@@ -132,43 +132,8 @@ static int check_servable(struct mreg_registry *reg, const struct mreg_model *m,
 /* A recorded passing gate on the version's status chain, if the policy asks. */
 static int need_gate(struct move *mv, const struct mreg_model *m, const char *stage)
 {
-	struct strbuf ref = STRBUF_INIT;
-	git_oid id;
-	int found = 0;
-
-	if (!policy_requires_gate(mv->s.policy, mv->name, stage))
-		return 0;
-	strbuf_addf(&ref, "refs/mreg/status/%s/%s", m->name, m->version);
-	if (!git_reference_name_to_id(&id, mv->reg->repo, ref.buf)) {
-		git_commit *c = NULL;
-
-		/* Newest first: the latest recorded result is the one that counts. */
-		int seen = 0;
-
-		while (!seen && !git_commit_lookup(&c, mv->reg->repo, &id)) {
-			git_tree *tree = NULL;
-			const git_tree_entry *e;
-			git_blob *b = NULL;
-
-			if (!git_commit_tree(&tree, c) &&
-			    (e = git_tree_entry_byname(tree, "gate.json")) &&
-			    !git_blob_lookup(&b, mv->reg->repo, git_tree_entry_id(e))) {
-				seen = 1;
-				found = git_blob_rawsize(b) > 14 &&
-					!memcmp(git_blob_rawcontent(b), "{\"passed\":true", 14);
-			}
-			git_blob_free(b);
-			git_tree_free(tree);
-			if (seen || !git_commit_parentcount(c)) {
-				git_commit_free(c);
-				break;
-			}
-			id = *git_commit_parent_id(c, 0);
-			git_commit_free(c);
-		}
-	}
-	strbuf_release(&ref);
-	if (found)
+	if (!policy_requires_gate(mv->s.policy, mv->name, stage) ||
+	    status_gate_passed(mv->reg, "refs/mreg/", m->name, m->version, -1))
 		return 0;
 	return mreg_error_set(MREG_EDENIED,
 			      "%s of route '%s' needs the newest recorded gate of %s to pass "

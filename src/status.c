@@ -273,3 +273,41 @@ int mreg_status_get(char **out, struct mreg_registry *reg, const char *name,
 	strbuf_release(&ref);
 	return err;
 }
+
+int status_gate_passed(struct mreg_registry *reg, const char *prefix, const char *name,
+		       const char *version, int64_t until)
+{
+	struct strbuf ref = STRBUF_INIT;
+	git_commit *c = NULL;
+	git_oid id;
+	int passed = 0, seen = 0;
+
+	strbuf_addf(&ref, "%sstatus/%s/%s", prefix, name, version);
+	if (git_reference_name_to_id(&id, reg->repo, ref.buf) < 0)
+		goto done;
+	/* Newest first: the latest recorded result is the one that counts. */
+	while (!seen && !git_commit_lookup(&c, reg->repo, &id)) {
+		git_tree *tree = NULL;
+		const git_tree_entry *e;
+		git_blob *b = NULL;
+
+		if ((until < 0 || git_commit_time(c) <= until) && !git_commit_tree(&tree, c) &&
+		    (e = git_tree_entry_byname(tree, "gate.json")) &&
+		    !git_blob_lookup(&b, reg->repo, git_tree_entry_id(e))) {
+			seen = 1;
+			passed = git_blob_rawsize(b) > 14 &&
+				 !memcmp(git_blob_rawcontent(b), "{\"passed\":true", 14);
+		}
+		git_blob_free(b);
+		git_tree_free(tree);
+		if (seen || !git_commit_parentcount(c)) {
+			git_commit_free(c);
+			break;
+		}
+		id = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+	}
+done:
+	strbuf_release(&ref);
+	return passed;
+}

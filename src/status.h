@@ -49,6 +49,14 @@ int status_head_read(struct status_head *out, struct mreg_registry *reg,
 		     const char *name, const char *version);
 void status_head_release(struct status_head *h);
 
+/*
+ * 1 if the newest gate result recorded on the status chain of
+ * NAME@VERSION under `prefix` ("refs/mreg/"), no later than `until`
+ * (-1: any time), passed; 0 if it failed or there is none.
+ */
+int status_gate_passed(struct mreg_registry *reg, const char *prefix, const char *name,
+		       const char *version, int64_t until);
+
 /* Parses a status file's "key value" line; NULL if absent.  Caller frees. */
 char *status_field(const char *text, const char *key);
 

@@ -435,46 +435,18 @@ static int check_policy_order(struct walk *w, const git_oid *id, const char *now
 	return 0;
 }
 
-/*
- * 1 if the newest gate result recorded on the status chain of `ref`
- * (NAME@VERSION) no later than `when` passed.
- */
+/* 1 if the newest gate recorded for `ref` (NAME@VERSION) by `when` passed. */
 static int gate_passed_before(struct verifier *v, const char *ref, int64_t when)
 {
-	struct strbuf sref = STRBUF_INIT;
 	const char *at = strchr(ref, '@');
-	git_commit *c = NULL;
-	git_oid id;
-	int passed = 0, seen = 0;
+	char *name;
+	int passed;
 
 	if (!at)
 		return 0;
-	strbuf_addf(&sref, "%sstatus/%.*s/%s", v->prefix, (int)(at - ref), ref, at + 1);
-	if (git_reference_name_to_id(&id, v->reg->repo, sref.buf) < 0)
-		goto done;
-	while (!seen && !git_commit_lookup(&c, v->reg->repo, &id)) {
-		git_tree *tree = NULL;
-		const git_tree_entry *e;
-		git_blob *b = NULL;
-
-		if (git_commit_time(c) <= when && !git_commit_tree(&tree, c) &&
-		    (e = git_tree_entry_byname(tree, "gate.json")) &&
-		    !git_blob_lookup(&b, v->reg->repo, git_tree_entry_id(e))) {
-			seen = 1;
-			passed = git_blob_rawsize(b) > 14 &&
-				 !memcmp(git_blob_rawcontent(b), "{\"passed\":true", 14);
-		}
-		git_blob_free(b);
-		git_tree_free(tree);
-		if (seen || !git_commit_parentcount(c)) {
-			git_commit_free(c);
-			break;
-		}
-		id = *git_commit_parent_id(c, 0);
-		git_commit_free(c);
-	}
-done:
-	strbuf_release(&sref);
+	name = xstrndup(ref, at - ref);
+	passed = status_gate_passed(v->reg, v->prefix, name, at + 1, when);
+	free(name);
 	return passed;
 }
 
