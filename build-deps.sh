@@ -17,17 +17,19 @@ need_pkg () {
 # checked, so every -dev package is asked for (apt skips those present).
 if command -v pkg-config >/dev/null 2>&1
 then
-	if ! pkg-config --exists libgit2 yaml-0.1 libcrypto zlib jansson
+	if ! pkg-config --exists libgit2 yaml-0.1 libcrypto zlib jansson nettle
 	then
 		for m in libgit2:libgit2-dev yaml-0.1:libyaml-dev \
-			libcrypto:libssl-dev zlib:zlib1g-dev jansson:libjansson-dev
+			libcrypto:libssl-dev zlib:zlib1g-dev jansson:libjansson-dev \
+			nettle:nettle-dev
 		do
 			pkg-config --exists "${m%%:*}" || need_pkg "${m#*:}"
 		done
 	fi
 else
 	need_pkg pkg-config
-	for p in libgit2-dev libyaml-dev libssl-dev zlib1g-dev libjansson-dev
+	for p in libgit2-dev libyaml-dev libssl-dev zlib1g-dev libjansson-dev \
+		nettle-dev
 	do
 		need_pkg $p
 	done

@@ -74,10 +74,18 @@ CMD(diff);
 struct mreg_route;
 
 /*
- * resolve's fast path, tried before libgit2 starts: the exit status, or
- * -1 when the ordinary command must answer.
+ * resolve's fast path, tried by the mreg executable before it loads
+ * mreg-core.so: the exit status, or -1 when the ordinary command must
+ * answer.
  */
 int resolve_direct(int argc, const char **argv, const char *registry);
+
+/*
+ * mreg-core.so's entry point, called with the whole command line, and
+ * the version it was built as, which the executable checks first.
+ */
+int mreg_main(int argc, const char **argv);
+extern const char mreg_core_version[];
 
 /* "5", "5%", "0.5%" -> 0..100; MREG_EINVALID otherwise. */
 int parse_percent(double *out, const char *s);

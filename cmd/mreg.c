@@ -1,7 +1,9 @@
 /*
- * mreg: the command dispatcher.  Global options, then a command from the
- * sorted table below, which gets the registry opened for it when it needs
- * one.  A command's return value is the exit status.
+ * mreg: the command dispatcher, the entry point of mreg-core.so, which the
+ * mreg executable (cmd/main.c) loads and calls with its whole command
+ * line.  Global options, then a command from the sorted table below, which
+ * gets the registry opened for it when it needs one.  A command's return
+ * value is the exit status.
  */
 #include "common.h"
 #include "parse-options.h"
@@ -101,7 +103,9 @@ int cmd_help(int argc, const char **argv, struct mreg_registry *reg)
 	return c->fn(2, help_argv, reg);
 }
 
-int main(int argc, const char **argv)
+const char mreg_core_version[] = MREG_VERSION;
+
+int mreg_main(int argc, const char **argv)
 {
 	const char *registry = NULL;
 	const struct command *c;
@@ -145,9 +149,6 @@ int main(int argc, const char **argv)
 	}
 	argc -= i;
 	argv += i;
-	/* The serving path: answered without starting libgit2 when it can be. */
-	if (c->fn == cmd_resolve && (status = resolve_direct(argc, argv, registry)) >= 0)
-		return status;
 	if ((err = mreg_global_init()) < 0)
 		die("%s", mreg_error_last());
 	/* -h needs no registry: let the command print its usage first. */

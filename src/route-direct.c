@@ -14,7 +14,7 @@
 #include "mreg/route.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/sha1.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -81,9 +81,9 @@ static int read_object(struct strbuf *out, const char *dir, const char *hex,
 		       const char *type)
 {
 	struct strbuf path = STRBUF_INIT, raw = STRBUF_INIT, data = STRBUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[SHA1_DIGEST_SIZE];
 	char got[GIT_OID_HEXSZ + 1];
-	unsigned int mdlen = 0;
+	struct sha1_ctx sha1;
 	z_stream z;
 	const char *nul;
 	size_t hlen = strlen(type);
@@ -111,8 +111,10 @@ static int read_object(struct strbuf *out, const char *dir, const char *hex,
 		err = mreg_error_set(MREG_ECORRUPT, "object %s does not inflate", hex);
 		goto done;
 	}
-	EVP_Digest(data.buf, data.len, md, &mdlen, EVP_sha1(), NULL);
-	hex_encode(got, md, 20);
+	sha1_init(&sha1);
+	sha1_update(&sha1, data.len, (const uint8_t *)data.buf);
+	sha1_digest(&sha1, sizeof(md), md);
+	hex_encode(got, md, sizeof(md));
 	nul = memchr(data.buf, '\0', data.len);
 	if (strcmp(got, hex) || !nul) {
 		err = mreg_error_set(MREG_ECORRUPT, "object %s is corrupt: it hashes to %s", hex, got);

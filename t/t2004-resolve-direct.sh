@@ -46,6 +46,34 @@ test_expect_success 'a damaged loose object is refused, not believed' '
 	grep "corrupt" err
 '
 
+test_expect_success 'resolve needs only the mreg executable, which loads no libgit2' '
+	mkdir lone &&
+	cp "$MREG_BUILD_DIR/mreg" lone/ &&
+	lone/mreg resolve feed >actual &&
+	test_cmp expect.prod actual &&
+	ldd lone/mreg >libs &&
+	grep libz libs &&
+	! grep -e libgit2 -e libcrypto -e libssl -e libyaml libs
+'
+
+# The core an installed mreg would fall back to, named when it was built.
+core=$(cat "$MREG_BUILD_DIR/.build-core-path" 2>/dev/null)
+test -n "$core" && test ! -e "$core" && test_set_prereq NO_INSTALLED_CORE
+
+test_expect_success NO_INSTALLED_CORE 'other commands need the core, and say so' '
+	test_expect_code 128 lone/mreg list 2>err &&
+	grep "fatal: cannot load the mreg commands: .*mreg-core.so" err &&
+	echo "not a library" >lone/mreg-core.so &&
+	test_expect_code 128 lone/mreg list 2>err &&
+	grep "cannot load the mreg commands: .*lone/mreg-core.so" err
+'
+
+test_expect_success 'a symbolic link to mreg finds the core beside the real file' '
+	ln -s "$MREG_BUILD_DIR/mreg" linked &&
+	./linked list >out &&
+	grep v1 out
+'
+
 test_expect_success 'packed refs and objects: the same answers through libgit2' '
 	git --git-dir=.mreg pack-refs --all &&
 	git --git-dir=.mreg repack -a -d -q &&

@@ -33,10 +33,10 @@ then
 	exit 1
 fi
 
-# Others may rebuild ./mreg while this runs: use a copy.
+# Others may rebuild ./mreg while this runs: use a copy, and of its core.
 bin=$(mktemp -d "${TMPDIR:-/tmp}/mreg-bin.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
-cp "$mreg" "$bin/mreg"
+cp "$mreg" "$mreg-core.so" "$bin/"
 mreg=$bin/mreg
 
 start=$(date +%s)

@@ -35,10 +35,10 @@ then
 fi
 reg=$(cd "$dir/.mreg" && pwd)
 count=$(git --git-dir="$reg" for-each-ref refs/mreg/models | wc -l)
-# Others may rebuild ./mreg while this runs: use a copy.
+# Others may rebuild ./mreg while this runs: use a copy, and of its core.
 bin=$(mktemp -d "${TMPDIR:-/tmp}/mreg-bin.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
-cp "$mreg" "$bin/mreg"
+cp "$mreg" "$mreg-core.so" "$bin/"
 mreg=$bin/mreg
 errfile=$bin/err
 

@@ -54,8 +54,8 @@ trap 'exit 130' INT TERM
 case "$(cat "$top/.build-flags" 2>/dev/null)" in
 *-fsanitize=*) echo "# warning: $mreg is a sanitizer build" >&2 ;;
 esac
-# Others may rebuild ./mreg while this runs: use a copy.
-cp "$mreg" "$work/mreg"
+# Others may rebuild ./mreg while this runs: use a copy, and of its core.
+cp "$mreg" "$mreg-core.so" "$work/"
 mreg=$work/mreg
 
 echo "# making a $size_mb MiB artifact in $work" >&2

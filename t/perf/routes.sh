@@ -53,10 +53,10 @@ case "$(cat "$top/.build-flags" 2>/dev/null)" in
 *-fsanitize=*) echo "# warning: $mreg is a sanitizer build" >&2 ;;
 esac
 
-# Others may rebuild ./mreg while this runs: use a copy.
+# Others may rebuild ./mreg while this runs: use a copy, and of its core.
 bin=$(mktemp -d "$tmp/mreg-bin.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
-cp "$mreg" "$bin/mreg"
+cp "$mreg" "$mreg-core.so" "$bin/"
 mreg=$bin/mreg
 errfile=$bin/err
 

@@ -69,8 +69,8 @@ trap 'exit 130' INT TERM
 case "$(cat "$top/.build-flags" 2>/dev/null)" in
 *-fsanitize=*) say "warning: $mreg is a sanitizer build" ;;
 esac
-# Others may rebuild ./mreg while this runs: use a copy.
-cp "$mreg" "$work/mreg"
+# Others may rebuild ./mreg while this runs: use a copy, and of its core.
+cp "$mreg" "$mreg-core.so" "$work/"
 mreg=$work/mreg
 export HOME="$work/home"
 mkdir -p "$HOME"
