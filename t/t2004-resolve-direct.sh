@@ -68,6 +68,18 @@ test_expect_success NO_INSTALLED_CORE 'other commands need the core, and say so'
 	grep "cannot load the mreg commands: .*lone/mreg-core.so" err
 '
 
+command -v cc >/dev/null 2>&1 && test_set_prereq CC
+
+test_expect_success NO_INSTALLED_CORE,CC 'a core of another version is refused' '
+	cat >other.c <<-\EOF &&
+	const char mreg_core_version[] = "0.0.1-other";
+	int mreg_main(int argc, const char **argv) { return 0; }
+	EOF
+	cc -shared -fPIC -o lone/mreg-core.so other.c &&
+	test_expect_code 128 lone/mreg list 2>err &&
+	grep "lone/mreg-core.so is not mreg .*(it is 0.0.1-other)" err
+'
+
 test_expect_success 'a symbolic link to mreg finds the core beside the real file' '
 	ln -s "$MREG_BUILD_DIR/mreg" linked &&
 	./linked list >out &&
