@@ -195,6 +195,23 @@ done:
 	return err;
 }
 
+static int root_pinned(struct mreg_registry *reg, const struct mreg_pubkey *key)
+{
+	struct mreg_pubkey *roots = NULL;
+	size_t nr = 0, i;
+	int found = 0;
+
+	if (trust_roots(&roots, &nr, reg) < 0) {
+		mreg_error_clear();	/* pinning says what is wrong */
+		return 0;
+	}
+	for (i = 0; i < nr && !found; i++)
+		found = !memcmp(roots[i].ed25519, key->ed25519, sizeof(key->ed25519));
+	free(roots);
+	return found;
+}
+
+/* Pins `key` unless it is pinned already. */
 int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
 		   const char *comment)
 {
@@ -203,6 +220,8 @@ int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
 	char *line = NULL;
 	int err;
 
+	if (root_pinned(reg, key))
+		return 0;
 	if ((err = mreg_pubkey_format(&line, key)) < 0)
 		return err;
 	strbuf_addstr(&val, line);

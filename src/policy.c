@@ -637,6 +637,74 @@ int mreg_trust_root_pin(struct mreg_registry *reg, const char *line)
 	return trust_root_add(reg, &key, s ? s + 1 : NULL);
 }
 
+/*
+ * Every key of a file of public key lines or allowed_signers lines, all
+ * read before any is pinned: a bad line pins nothing.
+ */
+int mreg_trust_root_pin_file(char **pinned, struct mreg_registry *reg, const char *file)
+{
+	struct strbuf text = STRBUF_INIT, fps = STRBUF_INIT;
+	struct mreg_pubkey *keys = NULL;
+	size_t nr = 0, alloc = 0, i;
+	const char *line;
+	int err = 0;
+
+	*pinned = NULL;
+	if (strbuf_read_file(&text, file, 1024 * 1024) < 0)
+		return mreg_error_errno(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
+					"cannot read", file);
+	for (line = text.buf; line && *line && !err; ) {
+		const char *eol = strchr(line, '\n');
+		char *l = xstrndup(line, eol ? (size_t)(eol - line) : strlen(line));
+		const char *k = strstr(l, "ssh-");
+
+		/* a public key line, or an allowed_signers line (principal first) */
+		if (*l && *l != '#' && k) {
+			ALLOC_GROW(keys, nr + 1, alloc);
+			if (mreg_pubkey_parse(&keys[nr++], k) < 0)
+				err = mreg_error_set(MREG_EINVALID, "%s: %s", file, mreg_error_last());
+		}
+		free(l);
+		line = eol ? eol + 1 : NULL;
+	}
+	if (!err && !nr)
+		err = mreg_error_set(MREG_EINVALID, "%s holds no ssh-ed25519 key", file);
+	for (i = 0; i < nr && !err; i++) {
+		char *fp = NULL;
+
+		if ((err = trust_root_add(reg, &keys[i], NULL)) >= 0 &&
+		    (err = mreg_pubkey_fingerprint(&fp, &keys[i])) >= 0)
+			strbuf_addf(&fps, "%s%s", i ? ", " : "", fp);
+		free(fp);
+	}
+	if (!err)
+		*pinned = strbuf_detach(&fps, NULL);
+	free(keys);
+	strbuf_release(&text);
+	strbuf_release(&fps);
+	return err;
+}
+
+int mreg_trust_root_pin_signer(char **fingerprint, struct mreg_registry *reg)
+{
+	struct mreg_key *key = NULL;
+	struct mreg_pubkey pub;
+	char *email = NULL;
+	int err;
+
+	*fingerprint = NULL;
+	if ((err = signing_key_load(&key, reg)) < 0)
+		return err;
+	mreg_key_pubkey(&pub, key);
+	if (mreg_config_get(&email, reg, "user.email") < 0)
+		mreg_error_clear();	/* the comment is only a label */
+	if ((err = trust_root_add(reg, &pub, email)) >= 0)
+		err = mreg_key_fingerprint(fingerprint, key);
+	free(email);
+	mreg_key_free(key);
+	return err;
+}
+
 int mreg_policy_set(struct mreg_registry *reg, const char *path, const char *message)
 {
 	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;

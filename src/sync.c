@@ -13,6 +13,7 @@
 #include "mreg/model.h"
 #include "mreg/remote.h"
 #include "mreg/name.h"
+#include "mreg/policy.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -897,44 +898,6 @@ static int pin_root_signer(char **pinned, struct plan *p)
 	return err;
 }
 
-static int pin_file(char **pinned, struct mreg_registry *reg, const char *file)
-{
-	struct strbuf text = STRBUF_INIT, fps = STRBUF_INIT;
-	const char *line;
-	int err = 0, n = 0;
-
-	if (strbuf_read_file(&text, file, 1024 * 1024) < 0)
-		return mreg_error_errno(errno == ENOENT ? MREG_ENOTFOUND : MREG_EIO,
-					"cannot read", file);
-	for (line = text.buf; line && *line && !err; ) {
-		const char *eol = strchr(line, '\n');
-		char *l = xstrndup(line, eol ? (size_t)(eol - line) : strlen(line));
-		const char *k = strstr(l, "ssh-");
-		struct mreg_pubkey key;
-		char *fp = NULL;
-
-		/* a public key line, or an allowed_signers line (principal first) */
-		if (*l && *l != '#' && k) {
-			if ((err = mreg_pubkey_parse(&key, k)) < 0 ||
-			    (err = trust_root_add(reg, &key, NULL)) < 0 ||
-			    (err = mreg_pubkey_fingerprint(&fp, &key)) < 0)
-				err = mreg_error_set(MREG_EINVALID, "%s: %s", file, mreg_error_last());
-			else
-				strbuf_addf(&fps, "%s%s", n++ ? ", " : "", fp);
-		}
-		free(fp);
-		free(l);
-		line = eol ? eol + 1 : NULL;
-	}
-	if (!err && !n)
-		err = mreg_error_set(MREG_EINVALID, "%s holds no ssh-ed25519 key", file);
-	if (!err)
-		*pinned = strbuf_detach(&fps, NULL);
-	strbuf_release(&text);
-	strbuf_release(&fps);
-	return err;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -997,7 +960,7 @@ int mreg_clone(struct mreg_registry **out, char **pinned, const char *url,
 	    (err = plan_start(&p, reg, "origin", fn, payload)) < 0 ||
 	    (err = download(reg, "origin", url)) < 0)
 		goto fail;
-	err = trust_root_file ? pin_file(pinned, reg, trust_root_file)
+	err = trust_root_file ? mreg_trust_root_pin_file(pinned, reg, trust_root_file)
 			      : pin_root_signer(pinned, &p);
 	if (err < 0 || (err = integrate(&p, url, opts)) < 0)
 		goto fail;

@@ -457,4 +457,47 @@ test_expect_success 'a key that is not the trust root cannot sign in a registry 
 	)
 '
 
+test_expect_success 'init pins the signing key the user already has' '
+	mreg keygen -f "$HOME/k3" >/dev/null 2>&1 &&
+	MREG_SIGNING_KEY="$HOME/k3" mreg init pinned >out 2>err &&
+	grep "^Pinned your key SHA256:" err &&
+	git --git-dir=pinned/.mreg config --get-all mreg.trustroot | cut -d" " -f1,2 >k3-root &&
+	cut -d" " -f1,2 "$HOME/k3.pub" >expect &&
+	test_cmp expect k3-root &&
+	(
+		cd pinned &&
+		mreg config set user.email author@example.com &&
+		make_bundle b v1 4 &&
+		test_expect_code 128 env MREG_SIGNING_KEY="$HOME/k2" \
+			mreg register -q b/mreg.yaml 2>err &&
+		grep "not trusted" err &&
+		MREG_SIGNING_KEY="$HOME/k3" mreg register -q b/mreg.yaml >/dev/null
+	)
+'
+
+test_expect_success 'init without a key pins nothing and says what will' '
+	mreg init nokey >out 2>err &&
+	grep "hint: no signing key yet; the first signed write pins" err &&
+	test_expect_code 1 git --git-dir=nokey/.mreg config --get-all mreg.trustroot
+'
+
+test_expect_success 'init --trust-root FILE pins its keys, once each' '
+	cat "$HOME/k2.pub" "$HOME/k3.pub" >keys &&
+	mreg init --trust-root keys roots >out 2>err &&
+	grep "^Pinned SHA256:.*, SHA256:.* from keys as the registry" err &&
+	mreg init --trust-root keys roots >out 2>err &&
+	git --git-dir=roots/.mreg config --get-all mreg.trustroot >pinned-roots &&
+	test_line_count = 2 pinned-roots
+'
+
+test_expect_success 'init --trust-root with a bad FILE pins none of it' '
+	test_expect_code 128 mreg init --trust-root no-such-file none 2>err &&
+	grep "cannot read .no-such-file." err &&
+	test_path_is_missing none &&
+	{ cat "$HOME/k3.pub" && echo "ssh-ed25519 not-base64"; } >half &&
+	test_expect_code 128 mreg init --trust-root half half-reg 2>err &&
+	grep "^fatal: half: " err &&
+	test_expect_code 1 git --git-dir=half-reg/.mreg config --get-all mreg.trustroot
+'
+
 test_done

@@ -42,4 +42,18 @@ int mreg_policy_gates(struct mreg_value **out, char *commit, struct mreg_registr
 /* Pins the public key in `line` ("ssh-ed25519 AAAA... [comment]") as a trust root. */
 int mreg_trust_root_pin(struct mreg_registry *reg, const char *line);
 
+/*
+ * Pins every key in `file` (public key lines or allowed_signers lines;
+ * none unless all parse) and sets `*pinned` to their fingerprints, ", "
+ * between them.
+ */
+int mreg_trust_root_pin_file(char **pinned, struct mreg_registry *reg, const char *file);
+
+/*
+ * Pins the user's signing key (user.signingkey, $MREG_SIGNING_KEY), with
+ * user.email as its comment, and sets `*fingerprint`.  MREG_ENOTFOUND if
+ * the user has no signing key.
+ */
+int mreg_trust_root_pin_signer(char **fingerprint, struct mreg_registry *reg);
+
 #endif
