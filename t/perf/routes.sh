@@ -253,7 +253,7 @@ awk -v n="$iters" -v peer="$peer" -v res="$resolve" -v rj="$resolve_json" \
 		res / n * 1000, res / peer, t, (res / peer <= t ? "PASS" : "MISS")
 	print "informative:"
 	printf "%-44s %7.2f ms  %5.2fx\n", "mreg resolve --json ROUTE", rj / n * 1000, rj / peer
-	printf "%-44s %7.2f ms  %5.2fx\n", "mreg --version (start-up alone)", ver / n * 1000, ver / peer
+	printf "%-44s %7.2f ms  %5.2fx\n", "mreg --version (loads mreg-core.so)", ver / n * 1000, ver / peer
 	printf "%-44s %7.2f ms\n", "the shell loop itself (true)", empty / n * 1000
 }'
 echo
