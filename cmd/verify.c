@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const verify_usage[] = {
-	"mreg verify [--json] [--all | ROUTE | REF]",
+	"mreg verify [--json] [--quick] [--all | ROUTE | REF]",
 	NULL
 };
 
@@ -47,10 +47,13 @@ int cmd_verify(int argc, const char **argv, struct mreg_registry *reg)
 	struct state st = { NULL, 0 };
 	enum mreg_verify_what what = MREG_VERIFY_ALL;
 	size_t failed = 0;
-	int json = 0, all = 0, err;
+	unsigned flags = 0;
+	int json = 0, all = 0, quick = 0, err;
 	struct option opts[] = {
 		OPT_BOOL(0, "json", &json, "{\"passed\", \"chains\": [...]} (see mreg-verify(1))"),
 		OPT_BOOL(0, "all", &all, "every chain (the default)"),
+		OPT_BOOL(0, "quick", &quick,
+			 "check artifacts are present with their size, without re-hashing them"),
 		OPT_END()
 	};
 
@@ -61,11 +64,13 @@ int cmd_verify(int argc, const char **argv, struct mreg_registry *reg)
 	if (argc)
 		what = strchr(argv[0], '@') || starts_with(argv[0], "sha256:")
 			? MREG_VERIFY_VERSION : MREG_VERIFY_ROUTE;
+	if (quick)
+		flags |= MREG_VERIFY_QUICK;
 	if (json)
 		st.json = json_array();
-	err = mreg_verify(&failed, reg, what, argc ? argv[0] : NULL, one, &st);
+	err = mreg_verify(&failed, reg, what, argc ? argv[0] : NULL, flags, one, &st);
 	if (err == MREG_ENOTFOUND && what == MREG_VERIFY_ROUTE)
-		err = mreg_verify(&failed, reg, MREG_VERIFY_VERSION, argv[0], one, &st);
+		err = mreg_verify(&failed, reg, MREG_VERIFY_VERSION, argv[0], flags, one, &st);
 	if (err < 0) {
 		json_decref(st.json);
 		return error_lib(err);

@@ -28,13 +28,38 @@ struct verifier {
 	const char *prefix;	/* where chains, policy and versions live */
 	int staged;		/* checking refs before they are accepted */
 	int no_artifacts;	/* the bytes were left behind on purpose */
+	int quick;		/* artifacts: presence and size, not their bytes */
 	struct policy *cache[8];
 	size_t nr_cache;
 	struct digest_ok {
 		char *ref, *digest;
 	} *ok;
 	size_t nr_ok, alloc_ok;
+	struct artifact_seen {
+		char *hex;
+		uint64_t size;
+		char *why;	/* NULL when it checked out */
+	} *seen;		/* sorted by hex, then size */
+	size_t nr_seen, alloc_seen;
 };
+
+static void verifier_release(struct verifier *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr_cache; i++)
+		policy_free(v->cache[i]);
+	for (i = 0; i < v->nr_ok; i++) {
+		free(v->ok[i].ref);
+		free(v->ok[i].digest);
+	}
+	free(v->ok);
+	for (i = 0; i < v->nr_seen; i++) {
+		free(v->seen[i].hex);
+		free(v->seen[i].why);
+	}
+	free(v->seen);
+}
 
 struct walk {
 	struct verifier *v;
@@ -205,7 +230,56 @@ static void remember(struct verifier *v, const char *ref, const git_oid *head)
 	strbuf_release(&dir);
 }
 
-/* The version exists and its bundle.yaml hashes to `digest` (each checked once). */
+static int seen_cmp(const struct mreg_file *f, const struct artifact_seen *s)
+{
+	int c = strcmp(f->sha256, s->hex);
+
+	return c ? c : f->size < s->size ? -1 : f->size > s->size;
+}
+
+/*
+ * Why the artifact `f` fails, or NULL when it is in the store with its
+ * size and (unless quick) bytes that hash to its name.  Each artifact is
+ * checked once per run, however many versions and chains name it: the
+ * same weights are often in many versions, and hashing them is most of
+ * the cost of a verify.  The verdict, good or bad, is kept and lent.
+ */
+static const char *artifact_problem(struct verifier *v, const struct mreg_file *f)
+{
+	struct artifact_seen *s;
+	size_t lo = 0, hi = v->nr_seen;
+	int err = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = seen_cmp(f, &v->seen[mid]);
+
+		if (!c)
+			return v->seen[mid].why;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (!v->quick)
+		err = mreg_store_verify(v->reg, f->sha256, f->size, NULL, NULL);
+	else if (!mreg_store_has(v->reg, f->sha256, f->size))
+		err = mreg_error_set(MREG_ECORRUPT, "artifact %s is missing from the store",
+				     f->sha256);
+	ALLOC_GROW(v->seen, v->nr_seen + 1, v->alloc_seen);
+	memmove(v->seen + lo + 1, v->seen + lo, sizeof(*v->seen) * (v->nr_seen - lo));
+	v->nr_seen++;
+	s = &v->seen[lo];
+	s->hex = xstrdup(f->sha256);
+	s->size = f->size;
+	s->why = err < 0 ? xstrdup(mreg_error_last()) : NULL;
+	return s->why;
+}
+
+/*
+ * The version exists, its bundle.yaml hashes to `digest` and its
+ * artifacts are in the store (each version checked once).
+ */
 static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 			const char *digest)
 {
@@ -229,17 +303,22 @@ static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 				    mreg_error_last());
 	}
 	if (strcmp(m->digest, digest)) {
+		int err = fail(w, id, "names %s as %s, but its bundle is %s", ref, digest,
+			       m->digest);
+
 		mreg_model_free(m);
-		return fail(w, id, "names %s as %s, but it is %s", ref, digest, m ? "another" : "");
+		return err;
 	}
-	for (i = 0; i < m->nr_files && !v->no_artifacts; i++)
+	for (i = 0; i < m->nr_files && !v->no_artifacts; i++) {
+		const char *why;
+
 		if (mreg_file_in_store(&m->files[i]) &&
-		    !mreg_store_has(v->reg, m->files[i].sha256, m->files[i].size)) {
-			fail(w, id, "%s: artifact %s is missing from the store", ref,
-			     m->files[i].sha256);
+		    (why = artifact_problem(v, &m->files[i]))) {
+			fail(w, id, "%s: %s", ref, why);
 			mreg_model_free(m);
 			return MREG_EBADSIG;
 		}
+	}
 	mreg_model_free(m);
 	ALLOC_GROW(v->ok, v->nr_ok + 1, v->alloc_ok);
 	d = &v->ok[v->nr_ok++];
@@ -783,7 +862,7 @@ static int collect_refs(struct mreg_registry *reg, const char *glob, struct coll
 }
 
 int mreg_verify(size_t *failed, struct mreg_registry *reg, enum mreg_verify_what what,
-		const char *name,
+		const char *name, unsigned flags,
 		void (*fn)(const struct mreg_verify_result *r, void *payload),
 		void *payload)
 {
@@ -799,6 +878,7 @@ int mreg_verify(size_t *failed, struct mreg_registry *reg, enum mreg_verify_what
 	memset(&c, 0, sizeof(c));
 	v.reg = reg;
 	v.prefix = "refs/mreg/";
+	v.quick = !!(flags & MREG_VERIFY_QUICK);
 	*failed = 0;
 	/* Find what to verify first: a typo must not report the policy. */
 	if (what == MREG_VERIFY_ROUTE && (err = route_head(&id, reg, name)) < 0)
@@ -839,13 +919,7 @@ done:
 	for (i = 0; i < c.nr; i++)
 		free(c.refs[i]);
 	free(c.refs);
-	for (i = 0; i < v.nr_cache; i++)
-		policy_free(v.cache[i]);
-	for (i = 0; i < v.nr_ok; i++) {
-		free(v.ok[i].ref);
-		free(v.ok[i].digest);
-	}
-	free(v.ok);
+	verifier_release(&v);
 	mreg_model_free(m);
 	strbuf_release(&ref);
 	return err;
@@ -866,7 +940,7 @@ int verify_chain_at(char **why, char *bad, struct mreg_registry *reg,
 {
 	struct verifier v;
 	struct mreg_verify_result res;
-	size_t failed = 0, i;
+	size_t failed = 0;
 
 	memset(&v, 0, sizeof(v));
 	memset(&res, 0, sizeof(res));
@@ -874,16 +948,17 @@ int verify_chain_at(char **why, char *bad, struct mreg_registry *reg,
 	v.prefix = prefix;
 	v.staged = 1;
 	v.no_artifacts = no_artifacts;
+	/*
+	 * Presence and size only: an artifact fetched was hashed as it
+	 * arrived (xfer_get stores it under the name it must hash to), and
+	 * re-reading every artifact of every version on each fetch would
+	 * cost a full read of them.  `mreg verify` re-hashes.
+	 */
+	v.quick = 1;
 	*why = NULL;
 	bad[0] = '\0';
 	verify_chain(&failed, &v, kind, ref, name, version, keep_result, &res);
-	for (i = 0; i < v.nr_cache; i++)
-		policy_free(v.cache[i]);
-	for (i = 0; i < v.nr_ok; i++) {
-		free(v.ok[i].ref);
-		free(v.ok[i].digest);
-	}
-	free(v.ok);
+	verifier_release(&v);
 	if (res.bad_commit)
 		snprintf(bad, GIT_OID_HEXSZ + 1, "%s", res.bad_commit);
 	free((char *)res.bad_commit);

@@ -556,4 +556,96 @@ test_expect_success 'the original registry still verifies' '
 	! grep "^BAD" out
 '
 
+# flip_byte FILE OFFSET: inverts one byte of FILE in place; the size stays.
+flip_byte () {
+	python3 - "$1" "$2" <<-\EOF
+	import sys
+	with open(sys.argv[1], "r+b") as f:
+	    f.seek(int(sys.argv[2]))
+	    b = f.read(1)
+	    f.seek(int(sys.argv[2]))
+	    f.write(bytes([b[0] ^ 0xff]))
+	EOF
+}
+
+test_expect_success 'setup: a route serving two versions that share a stored artifact' '
+	MB_SEED=big make_bundle big v4 1100 &&
+	for v in v4 v5
+	do
+		sed -i "s/^model_version: .*/model_version: $v/" big/mreg.yaml &&
+		mreg register -q big/mreg.yaml >/dev/null &&
+		mreg status home_ranker@$v validated -m "checked" >/dev/null || return 1
+	done &&
+	mreg promote big_feed v4 -m "first" &&
+	mreg promote big_feed v5 -m "second" &&
+	big1=$(git --git-dir=.mreg rev-list --max-parents=0 refs/mreg/routes/big_feed) &&
+	big_sha=$(sha256sum big/model/ranker.onnx | cut -d" " -f1) &&
+	big_obj=.mreg/artifacts/$(echo $big_sha | cut -c1-2)/$(echo $big_sha | cut -c3-4)/$big_sha &&
+	test_path_is_file "$big_obj" &&
+	cp "$big_obj" big-object &&
+	mreg verify big_feed >out &&
+	printf "ok refs/mreg/policy (1 commit)\nok refs/mreg/routes/big_feed (2 commits)\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'an artifact with other bytes of the same size fails verify, not verify --quick' '
+	R=.mreg &&
+	chmod u+w "$big_obj" &&
+	flip_byte "$big_obj" 1000 &&
+	test $(wc -c <"$big_obj") = $(wc -c <big-object) &&
+	! cmp -s big-object "$big_obj" &&
+	bad_verify big_feed refs/mreg/routes/big_feed $big1 \
+		"home_ranker@v4: artifact $big_sha is corrupt: its bytes hash to [0-9a-f]\{64\}$" &&
+	test_expect_code 1 mreg verify >out &&
+	grep "^BAD refs/mreg/status/home_ranker/v5: commit [0-9a-f]*: home_ranker@v5: artifact $big_sha is corrupt" out &&
+	grep "^ok refs/mreg/routes/home_feed " out &&
+	mreg verify --quick big_feed >out &&
+	printf "ok refs/mreg/policy (1 commit)\nok refs/mreg/routes/big_feed (2 commits)\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success 'the artifact restored, verify passes again' '
+	cp big-object "$big_obj" &&
+	chmod 0444 "$big_obj" &&
+	mreg verify big_feed >out &&
+	printf "ok refs/mreg/policy (1 commit)\nok refs/mreg/routes/big_feed (2 commits)\n" >expect &&
+	test_cmp expect out &&
+	mreg verify >out &&
+	! grep "^BAD" out
+'
+
+test_expect_success 'a missing artifact fails verify and verify --quick' '
+	R=.mreg &&
+	mv "$big_obj" big-object.moved &&
+	test_when_finished "mv big-object.moved \"$big_obj\"" &&
+	bad_verify big_feed refs/mreg/routes/big_feed $big1 \
+		"home_ranker@v4: artifact $big_sha is missing from the store$" &&
+	bad_verify "--quick big_feed" refs/mreg/routes/big_feed $big1 \
+		"home_ranker@v4: artifact $big_sha is missing from the store$"
+'
+
+# traced_opens CMD...: runs CMD, leaving the files it opened in "trace".
+# LeakSanitizer cannot run under ptrace: a sanitizer build is checked for
+# leaks by the other tests.
+traced_opens () {
+	ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
+		strace -f -e trace=openat -o trace "$@"
+}
+
+if strace -f -e trace=openat -o /dev/null true 2>/dev/null
+then
+	test_set_prereq STRACE
+fi
+
+test_expect_success STRACE 'each artifact is read once, however many chains name it' '
+	traced_opens mreg verify >out &&
+	test_line_count = 8 out &&
+	! grep "^BAD" out &&
+	grep "$big_sha" trace >opens &&
+	test_line_count = 1 opens &&
+	traced_opens mreg verify --quick >out &&
+	test_line_count = 8 out &&
+	! grep "$big_sha" trace
+'
+
 test_done
