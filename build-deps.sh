@@ -38,7 +38,7 @@ fi
 # Commands, for the build and for the tests.
 for c in cc:build-essential make:build-essential prove:perl git:git \
 	ssh-keygen:openssh-client ssh:openssh-client xmllint:libxml2-utils \
-	python3:python3
+	python3:python3 strace:strace
 do
 	command -v "${c%%:*}" >/dev/null 2>&1 || need_pkg "${c#*:}"
 done

@@ -291,11 +291,15 @@ static int open_object(int *fd, struct mreg_registry *reg, const char *hex,
 		err = errno == ENOENT
 			? mreg_error_set(MREG_ECORRUPT, "artifact %s is missing from the store", hex)
 			: mreg_error_errno(MREG_EIO, "cannot read artifact", path);
-	} else if (fstat(*fd, &st) < 0 || (uint64_t)st.st_size != size) {
+	} else if (fstat(*fd, &st) < 0) {
+		err = mreg_error_errno(MREG_EIO, "cannot read artifact", path);
+	} else if ((uint64_t)st.st_size != size) {
 		err = mreg_error_set(MREG_ECORRUPT,
 				     "artifact %s is corrupt: %llu bytes, expected %llu",
 				     hex, (unsigned long long)st.st_size,
 				     (unsigned long long)size);
+	}
+	if (err < 0 && *fd >= 0) {
 		close(*fd);
 		*fd = -1;
 	}
