@@ -195,49 +195,6 @@ done:
 	return err;
 }
 
-static int root_pinned(struct mreg_registry *reg, const struct mreg_pubkey *key)
-{
-	struct mreg_pubkey *roots = NULL;
-	size_t nr = 0, i;
-	int found = 0;
-
-	if (trust_roots(&roots, &nr, reg) < 0) {
-		mreg_error_clear();	/* pinning says what is wrong */
-		return 0;
-	}
-	for (i = 0; i < nr && !found; i++)
-		found = !memcmp(roots[i].ed25519, key->ed25519, sizeof(key->ed25519));
-	free(roots);
-	return found;
-}
-
-/* Pins `key` unless it is pinned already. */
-int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
-		   const char *comment)
-{
-	git_config *cfg = NULL, *local = NULL;
-	struct strbuf val = STRBUF_INIT;
-	char *line = NULL;
-	int err;
-
-	if (root_pinned(reg, key))
-		return 0;
-	if ((err = mreg_pubkey_format(&line, key)) < 0)
-		return err;
-	strbuf_addstr(&val, line);
-	if (comment && *comment)
-		strbuf_addf(&val, " %s", comment);
-	if (git_repository_config(&cfg, reg->repo) < 0 ||
-	    git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL) < 0 ||
-	    git_config_set_multivar(local, "mreg.trustroot", "^$", val.buf) < 0)
-		err = mreg_error_git("cannot pin the trust root");
-	git_config_free(local);
-	git_config_free(cfg);
-	strbuf_release(&val);
-	free(line);
-	return err;
-}
-
 /*
  * The registry's own config, without the user's and the system's: trust
  * roots pinned for one registry must not come from ~/.gitconfig.
@@ -258,47 +215,6 @@ int local_config(git_config **out, struct mreg_registry *reg)
 	return 0;
 }
 
-struct roots {
-	struct mreg_pubkey *keys;
-	size_t nr, alloc;
-};
-
-static int add_root(const git_config_entry *e, void *payload)
-{
-	struct roots *r = payload;
-	struct mreg_pubkey k;
-
-	if (mreg_pubkey_parse(&k, e->value) < 0)
-		return mreg_error_set(MREG_EINVALID,
-				      "config mreg.trustroot is not a public key: '%s'",
-				      e->value);
-	ALLOC_GROW(r->keys, r->nr + 1, r->alloc);
-	r->keys[r->nr++] = k;
-	return 0;
-}
-
-int trust_roots(struct mreg_pubkey **out, size_t *nr, struct mreg_registry *reg)
-{
-	git_config *cfg = NULL;
-	struct roots r = { NULL, 0, 0 };
-	int err = 0, ret;
-
-	*out = NULL;
-	*nr = 0;
-	if (local_config(&cfg, reg) < 0)
-		return mreg_error_git("cannot read config");
-	ret = git_config_get_multivar_foreach(cfg, "mreg.trustroot", NULL, add_root, &r);
-	if (ret < 0 && ret != GIT_ENOTFOUND)
-		err = ret == MREG_EINVALID ? ret : mreg_error_git("cannot read config");
-	git_config_free(cfg);
-	if (err < 0) {
-		free(r.keys);
-		return err;
-	}
-	*out = r.keys;
-	*nr = r.nr;
-	return 0;
-}
 
 int signer_open(struct signer *s, struct mreg_registry *reg, int optional)
 {

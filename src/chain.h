@@ -39,7 +39,7 @@ int chain_check_commit(struct mreg_pubkey *signer, struct mreg_registry *reg,
 /* The registry's local config only (libgit2 error codes). */
 int local_config(git_config **out, struct mreg_registry *reg);
 
-/* Pins `key` as a trust root in local config (mreg.trustRoot). */
+/* Trust roots (src/trust.c).  Pins `key`, unless pinned, in local config (mreg.trustRoot). */
 int trust_root_add(struct mreg_registry *reg, const struct mreg_pubkey *key,
 		   const char *comment);
 

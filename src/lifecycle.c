@@ -226,15 +226,6 @@ done:
 	return err;
 }
 
-int mreg_trust_root_count(size_t *out, struct mreg_registry *reg)
-{
-	struct mreg_pubkey *keys = NULL;
-	int err = trust_roots(&keys, out, reg);
-
-	free(keys);
-	return err;
-}
-
 int mreg_signing_fingerprint(char **out, struct mreg_registry *reg)
 {
 	struct mreg_key *key = NULL;
