@@ -35,8 +35,8 @@ static void pin_trust_root(struct mreg_registry *reg, const char *file, int crea
 		err = mreg_trust_root_pin_signer(&pinned, reg);
 		if (err == MREG_ENOTFOUND) {
 			if (!quiet)
-				fprintf(stderr, "hint: no signing key yet; the first signed write "
-					"pins its key as the trust root ('mreg keygen' makes one)\n");
+				fprintf(stderr, "hint: no signing key to pin as the trust root yet; "
+					"run 'mreg keygen' here, or the first signed write pins its key\n");
 		} else if (err < 0) {
 			warning("no trust root pinned: %s", mreg_error_last());
 		} else if (!quiet) {

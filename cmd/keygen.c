@@ -1,6 +1,7 @@
 /* mreg keygen: make an Ed25519 signing key in OpenSSH format. */
 #include "common.h"
 #include "parse-options.h"
+#include "mreg/policy.h"
 #include "mreg/sign.h"
 #include "mreg/status.h"
 
@@ -14,6 +15,26 @@ static const char *const keygen_usage[] = {
 	"mreg keygen [-f FILE] [-C COMMENT]",
 	NULL
 };
+
+/*
+ * The first key of a registry that trusts none yet is its owner's: pin
+ * it now rather than at the first signed write, as init would have done
+ * had the key existed then.
+ */
+static void pin_if_first(struct mreg_registry *reg, const char *line)
+{
+	char commit[41], *text = NULL;
+
+	/* With no policy yet, the policy is the implicit one: no text. */
+	if (trust_root_count(reg) || mreg_policy_get(&text, commit, reg) < 0 || text) {
+		free(text);
+		mreg_error_clear();
+		return;
+	}
+	if (mreg_trust_root_pin(reg, line) < 0)
+		die("%s", mreg_error_last());
+	fprintf(stderr, "Pinned it as the registry's trust root (mreg.trustRoot)\n");
+}
 
 int cmd_keygen(int argc, const char **argv, struct mreg_registry *unused)
 {
@@ -76,6 +97,7 @@ int cmd_keygen(int argc, const char **argv, struct mreg_registry *unused)
 			die("%s", mreg_error_last());
 		fprintf(stderr, "Set user.signingkey in %s\n", mreg_registry_path(reg));
 		free(abs);
+		pin_if_first(reg, line);
 	}
 	free(have);
 	free(line);

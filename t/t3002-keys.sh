@@ -477,8 +477,21 @@ test_expect_success 'init pins the signing key the user already has' '
 
 test_expect_success 'init without a key pins nothing and says what will' '
 	mreg init nokey >out 2>err &&
-	grep "hint: no signing key yet; the first signed write pins" err &&
+	grep "hint: no signing key to pin as the trust root yet" err &&
 	test_expect_code 1 git --git-dir=nokey/.mreg config --get-all mreg.trustroot
+'
+
+test_expect_success 'keygen in a registry that trusts no key yet pins the new key' '
+	(
+		cd nokey &&
+		mreg keygen -f "$HOME/k4" >pub 2>err &&
+		grep "^Pinned it as the registry.s trust root" err &&
+		git --git-dir=.mreg config --get-all mreg.trustroot >root &&
+		test_cmp pub root &&
+		mreg keygen -f "$HOME/k5" >/dev/null 2>err &&
+		! grep Pinned err &&
+		test_line_count = 1 root
+	)
 '
 
 test_expect_success 'init --trust-root FILE pins its keys, once each' '

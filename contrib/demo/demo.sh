@@ -75,7 +75,7 @@ run mreg config set user.name "Demo Engineer"
 run mreg config set user.email demo@example.com
 run mreg config get user.name
 
-heading "a signing key: every registration and route move is signed with it"
+heading "a signing key: it signs every write; the first one made here is the trust root"
 run mreg keygen
 
 heading "two trained versions of home_ranker, each a bundle of files"
