@@ -2,19 +2,20 @@
  * Artifact transport, the near end (DESIGN §5): to a path remote by the
  * store functions of serve.c, over ssh by the protocol of
  * Documentation/technical/serve-protocol.adoc with `mreg serve` on the far
- * side.  Also the protocol's framing, which serve.c shares.
+ * side.  Also the protocol's framing, which serve.c shares.  Remote URLs
+ * and the ssh client itself are in xfer-ssh.c; this file speaks on its
+ * pipes.
  */
 #include "internal.h"
 #include "xfer.h"
+#include "xfer-ssh.h"
 
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define READ_BUF (64 * 1024)
@@ -178,387 +179,17 @@ int xfer_parse_size(uint64_t *out, const char *s)
 	return 0;
 }
 
-/* --- remotes ------------------------------------------------------------ */
+/* --- sessions ----------------------------------------------------------- */
 
 struct xfer {
 	char *url;
 	struct mreg_registry *far;	/* a path remote's store */
-	char *prog;			/* ssh, or $MREG_SSH_COMMAND */
-	pid_t pid;
-	struct xfer_reader in;
-	struct xfer_writer out;
+	struct xfer_ssh ssh;		/* else the ssh client */
 	char *buf;			/* XFER_CHUNK */
 	int broken;			/* framing lost: no more requests */
 	int fail_code;
 	struct strbuf fail_msg;
 };
-
-struct url {
-	char *host;	/* [user@]host for ssh, else NULL */
-	char *port;
-	char *path;
-};
-
-static void url_release(struct url *u)
-{
-	free(u->host);
-	free(u->port);
-	free(u->path);
-}
-
-/* host[:port] or [v6]:port after the user, into u->host (with `user`) and u->port. */
-static int parse_hostport(struct url *u, const char *user, size_t user_len,
-			  const char *hp, size_t len, const char *url)
-{
-	struct strbuf host = STRBUF_INIT;
-	const char *colon, *end = hp + len;
-	size_t i;
-
-	if (len && *hp == '[') {
-		const char *close = memchr(hp, ']', len);
-
-		if (!close)
-			return mreg_error_set(MREG_EINVALID, "bad remote URL '%s'", url);
-		strbuf_add(&host, hp + 1, close - hp - 1);
-		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-		if (!colon && close + 1 != end) {
-			strbuf_release(&host);
-			return mreg_error_set(MREG_EINVALID, "bad remote URL '%s'", url);
-		}
-	} else {
-		colon = memchr(hp, ':', len);
-		strbuf_add(&host, hp, colon ? (size_t)(colon - hp) : len);
-	}
-	if (colon) {
-		u->port = xstrndup(colon + 1, end - colon - 1);
-		for (i = 0; u->port[i]; i++)
-			if (u->port[i] < '0' || u->port[i] > '9')
-				break;
-		if (!i || u->port[i] || atoi(u->port) < 1 || atoi(u->port) > 65535 ||
-		    strlen(u->port) > 5) {
-			strbuf_release(&host);
-			return mreg_error_set(MREG_EINVALID, "bad port in remote URL '%s'", url);
-		}
-	}
-	if (!host.len) {
-		strbuf_release(&host);
-		return mreg_error_set(MREG_EINVALID, "no host in remote URL '%s'", url);
-	}
-	if (user_len) {
-		struct strbuf full = STRBUF_INIT;
-
-		strbuf_add(&full, user, user_len);
-		strbuf_addbuf(&full, &host);
-		strbuf_release(&host);
-		host = full;
-	}
-	/* ssh would take "-oProxyCommand=..." for an option. */
-	if (host.buf[0] == '-') {
-		strbuf_release(&host);
-		return mreg_error_set(MREG_EINVALID, "strange host name in remote URL '%s'", url);
-	}
-	u->host = strbuf_detach(&host, NULL);
-	return 0;
-}
-
-static int parse_ssh_url(struct url *u, const char *rest, const char *url)
-{
-	const char *slash = strchr(rest, '/'), *at;
-	size_t auth;
-
-	if (!slash || !slash[1])
-		return mreg_error_set(MREG_EINVALID, "no path in remote URL '%s'", url);
-	auth = slash - rest;
-	at = memchr(rest, '@', auth);
-	while (at && memchr(at + 1, '@', auth - (at + 1 - rest)))
-		at = memchr(at + 1, '@', auth - (at + 1 - rest));
-	/* ssh://host/~/dir and ssh://host/~user/dir are relative to a home */
-	u->path = xstrdup(starts_with(slash, "/~") ? slash + 1 : slash);
-	if (!at)
-		return parse_hostport(u, NULL, 0, rest, auth, url);
-	return parse_hostport(u, rest, at + 1 - rest, at + 1,
-			      auth - (at + 1 - rest), url);
-}
-
-static int parse_url(struct url *u, const char *url)
-{
-	static const char *const ssh_schemes[] = { "ssh://", "git+ssh://", "ssh+git://" };
-	const char *p, *colon = NULL, *at;
-	int bracket = 0;
-	size_t i;
-
-	memset(u, 0, sizeof(*u));
-	if (!*url)
-		return mreg_error_set(MREG_EINVALID, "empty remote URL");
-	if (starts_with(url, "file://")) {
-		if (!url[7])
-			return mreg_error_set(MREG_EINVALID, "no path in remote URL '%s'", url);
-		u->path = xstrdup(url + 7);
-		return 0;
-	}
-	for (i = 0; i < ARRAY_SIZE(ssh_schemes); i++)
-		if (starts_with(url, ssh_schemes[i]))
-			return parse_ssh_url(u, url + strlen(ssh_schemes[i]), url);
-	if (strstr(url, "://")) {
-		if (starts_with(url, "git://") || starts_with(url, "http://") ||
-		    starts_with(url, "https://"))
-			return mreg_error_set(MREG_EINVALID,
-					      "this remote carries no artifacts (use --no-artifacts, "
-					      "or an ssh or path remote)");
-		return mreg_error_set(MREG_EINVALID, "unsupported remote URL '%s'", url);
-	}
-	/* scp-like [user@]host:path, when a colon comes before any slash */
-	for (p = url; *p && *p != '/' && !colon; p++) {
-		if (*p == '[')
-			bracket = 1;
-		else if (*p == ']')
-			bracket = 0;
-		else if (*p == ':' && !bracket)
-			colon = p;
-	}
-	if (!colon) {
-		u->path = xstrdup(url);
-		return 0;
-	}
-	u->path = xstrdup(colon[1] ? colon + 1 : ".");
-	at = memchr(url, '@', colon - url);
-	if (!at)
-		return parse_hostport(u, NULL, 0, url, colon - url, url);
-	/* user@[v6]:path: the brackets go, there is no port */
-	return parse_hostport(u, url, at + 1 - url, at + 1, colon - at - 1, url);
-}
-
-/* --- ssh --------------------------------------------------------------- */
-
-static void argv_push(char ***argv, size_t *nr, size_t *alloc, char *arg)
-{
-	ALLOC_GROW(*argv, *nr + 2, *alloc);
-	(*argv)[(*nr)++] = arg;
-	(*argv)[*nr] = NULL;
-}
-
-/* $MREG_SSH_OPTIONS: words split on blanks, with '...', "..." and \ as in sh. */
-static int split_options(char ***argv, size_t *nr, size_t *alloc, const char *s)
-{
-	struct strbuf word = STRBUF_INIT;
-	int in_word = 0;
-	char q = 0;
-
-	for (; *s; s++) {
-		char c = *s;
-
-		if (q == '\'' && c != '\'') {
-			strbuf_addch(&word, c);
-		} else if (q == '"' && c != '"') {
-			if (c == '\\' && s[1] && strchr("\"\\$`", s[1]))
-				c = *++s;
-			strbuf_addch(&word, c);
-		} else if (q) {
-			q = 0;
-		} else if (c == '\'' || c == '"') {
-			q = c;
-			in_word = 1;
-		} else if (c == ' ' || c == '\t' || c == '\n') {
-			if (in_word)
-				argv_push(argv, nr, alloc, strbuf_detach(&word, NULL));
-			in_word = 0;
-		} else {
-			if (c == '\\' && s[1])
-				c = *++s;
-			strbuf_addch(&word, c);
-			in_word = 1;
-		}
-	}
-	if (q) {
-		strbuf_release(&word);
-		return mreg_error_set(MREG_EINVALID, "unterminated quote in $MREG_SSH_OPTIONS");
-	}
-	if (in_word)
-		argv_push(argv, nr, alloc, strbuf_detach(&word, NULL));
-	strbuf_release(&word);
-	return 0;
-}
-
-/* `s` in single quotes for the far side's shell. */
-static void sq_quote(struct strbuf *sb, const char *s)
-{
-	strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'' || *s == '!')
-			strbuf_addf(sb, "'\\%c'", *s);
-		else
-			strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '\'');
-}
-
-static int build_argv(char ***out, struct xfer *x, const struct url *u)
-{
-	const char *opts = getenv("MREG_SSH_OPTIONS");
-	const char *serve = getenv("MREG_SERVE_COMMAND");
-	struct strbuf cmd = STRBUF_INIT;
-	char **argv = NULL;
-	size_t nr = 0, alloc = 0;
-	int err = 0;
-
-	argv_push(&argv, &nr, &alloc, xstrdup(x->prog));
-	if (u->port) {
-		argv_push(&argv, &nr, &alloc, xstrdup("-p"));
-		argv_push(&argv, &nr, &alloc, xstrdup(u->port));
-	}
-	/* Before ours: ssh keeps the first value it is given for an option. */
-	if (opts && (err = split_options(&argv, &nr, &alloc, opts)) < 0)
-		goto done;
-	/* Nobody could answer a prompt: fail instead of waiting. */
-	if (!isatty(STDIN_FILENO)) {
-		argv_push(&argv, &nr, &alloc, xstrdup("-o"));
-		argv_push(&argv, &nr, &alloc, xstrdup("BatchMode=yes"));
-	}
-	argv_push(&argv, &nr, &alloc, xstrdup(u->host));
-	strbuf_addf(&cmd, "%s ", serve && *serve ? serve : "mreg serve");
-	sq_quote(&cmd, u->path);
-	argv_push(&argv, &nr, &alloc, strbuf_detach(&cmd, NULL));
-done:
-	*out = argv;
-	return err;
-}
-
-static void free_argv(char **argv)
-{
-	size_t i;
-
-	for (i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
-static int sigpipe_users;
-static struct sigaction sigpipe_saved;
-
-static void ignore_sigpipe(void)
-{
-	struct sigaction ign;
-
-	if (sigpipe_users++)
-		return;
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &sigpipe_saved);
-}
-
-static void restore_sigpipe(void)
-{
-	if (sigpipe_users && !--sigpipe_users)
-		sigaction(SIGPIPE, &sigpipe_saved, NULL);
-}
-
-static void cloexec(int fd)
-{
-	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-}
-
-/* Child: stdin from `in`, stdout to `out`, then exec; errno to `report`. */
-static void run_child(char **argv, int in, int out, int report)
-{
-	int e;
-
-	if (out == STDIN_FILENO)
-		out = dup(out);
-	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
-		_exit(127);
-	if (in != STDIN_FILENO && in != STDOUT_FILENO)
-		close(in);
-	if (out != STDIN_FILENO && out != STDOUT_FILENO)
-		close(out);
-	signal(SIGPIPE, SIG_DFL);
-	execvp(argv[0], argv);
-	e = errno;
-	if (write(report, &e, sizeof(e)) < 0)
-		_exit(127);
-	/* _exit: the parent's atexit handlers would remove its tempfiles */
-	_exit(127);
-}
-
-static int spawn(struct xfer *x, char **argv)
-{
-	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, report[2] = { -1, -1 };
-	int e = 0, err = 0;
-	ssize_t n;
-
-	if (pipe(to) < 0 || pipe(from) < 0 || pipe(report) < 0) {
-		err = mreg_error_set(MREG_EIO, "cannot make a pipe: %s", strerror(errno));
-		goto done;
-	}
-	cloexec(to[1]);
-	cloexec(from[0]);
-	cloexec(report[0]);
-	cloexec(report[1]);
-	x->pid = fork();
-	if (x->pid < 0) {
-		err = mreg_error_set(MREG_EIO, "cannot fork: %s", strerror(errno));
-		goto done;
-	}
-	if (!x->pid)
-		run_child(argv, to[0], from[1], report[1]);
-	close(report[1]);
-	report[1] = -1;
-	do
-		n = read(report[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	if (n == sizeof(e)) {
-		waitpid(x->pid, NULL, 0);
-		x->pid = 0;
-		err = mreg_error_set(MREG_EIO, "cannot run '%s': %s", argv[0], strerror(e));
-		goto done;
-	}
-	xfer_writer_init(&x->out, to[1]);
-	xfer_reader_init(&x->in, from[0]);
-	to[1] = from[0] = -1;
-done:
-	if (to[0] >= 0)
-		close(to[0]);
-	if (from[1] >= 0)
-		close(from[1]);
-	if (to[1] >= 0)
-		close(to[1]);
-	if (from[0] >= 0)
-		close(from[0]);
-	if (report[0] >= 0)
-		close(report[0]);
-	if (report[1] >= 0)
-		close(report[1]);
-	return err;
-}
-
-/* Closes our ends and waits for ssh; 0 if it exited 0, else why not in `why`. */
-static int reap(struct xfer *x, struct strbuf *why)
-{
-	int status = 0;
-	pid_t r;
-
-	if (x->out.out) {
-		close(x->out.fd);
-		xfer_writer_release(&x->out);
-	}
-	if (x->in.buf) {
-		close(x->in.fd);
-		xfer_reader_release(&x->in);
-	}
-	if (x->pid <= 0)
-		return 0;
-	do
-		r = waitpid(x->pid, &status, 0);
-	while (r < 0 && errno == EINTR);
-	x->pid = 0;
-	if (r < 0)
-		strbuf_addf(why, "cannot wait for '%s': %s", x->prog, strerror(errno));
-	else if (WIFSIGNALED(status))
-		strbuf_addf(why, "'%s' was killed by signal %d", x->prog, WTERMSIG(status));
-	else if (WEXITSTATUS(status))
-		strbuf_addf(why, "'%s' exited with status %d", x->prog, WEXITSTATUS(status));
-	return why->len ? -1 : 0;
-}
 
 /*
  * The session cannot go on (the far side is gone, or we lost the
@@ -594,7 +225,7 @@ static int lost_here(struct xfer *x, int code)
 
 static int read_answer(struct xfer *x, struct strbuf *line)
 {
-	int r = xfer_read_line(&x->in, line);
+	int r = xfer_read_line(&x->ssh.in, line);
 
 	if (!r)
 		return lost(x, MREG_EIO, "hung up unexpectedly");
@@ -605,7 +236,7 @@ static int read_answer(struct xfer *x, struct strbuf *line)
 
 static int send_lines(struct xfer *x)
 {
-	if (xfer_flush(&x->out) < 0)
+	if (xfer_flush(&x->ssh.out) < 0)
 		return lost(x, MREG_EIO, "hung up unexpectedly");
 	return 0;
 }
@@ -614,7 +245,7 @@ static int greet(struct xfer *x)
 {
 	struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
 	char want[32];
-	int r = xfer_read_line(&x->in, &line), err = 0;
+	int r = xfer_read_line(&x->ssh.in, &line), err = 0;
 
 	snprintf(want, sizeof(want), "mreg-serve %d", XFER_PROTOCOL_VERSION);
 	if (r > 0 && !strcmp(line.buf, want))
@@ -627,7 +258,7 @@ static int greet(struct xfer *x)
 	else if (r > 0)
 		err = mreg_error_set(MREG_ERROR, "remote '%s' is not mreg serve: it said '%.80s'",
 				     x->url, line.buf);
-	reap(x, &why);
+	xfer_ssh_finish(&x->ssh, &why);
 	if (!err)
 		err = mreg_error_set(MREG_EIO, "remote '%s' hung up before it greeted us (%s); "
 				     "is mreg installed there (see $MREG_SERVE_COMMAND)?",
@@ -641,15 +272,13 @@ done:
 int xfer_open(struct xfer **out, const char *url)
 {
 	struct xfer *x = xcalloc(1, sizeof(*x));
-	const char *prog = getenv("MREG_SSH_COMMAND");
-	struct url u;
-	char **argv = NULL;
+	struct xfer_url u;
 	int err;
 
 	*out = NULL;
 	x->url = xstrdup(url);
 	strbuf_init(&x->fail_msg, 0);
-	if ((err = parse_url(&u, url)) < 0)
+	if ((err = xfer_url_parse(&u, url)) < 0)
 		goto done;
 	if (!u.host) {
 		err = xfer_store_open(&x->far, u.path);
@@ -658,21 +287,15 @@ int xfer_open(struct xfer **out, const char *url)
 					     url);
 		goto done;
 	}
-	x->prog = xstrdup(prog && *prog ? prog : "ssh");
-	if ((err = build_argv(&argv, x, &u)) < 0)
+	if ((err = xfer_ssh_start(&x->ssh, &u)) < 0)
 		goto done;
-	ignore_sigpipe();
-	if ((err = spawn(x, argv)) < 0 || (err = greet(x)) < 0) {
-		restore_sigpipe();
-		goto done;
-	}
+	err = greet(x);
 done:
-	free_argv(argv);
-	url_release(&u);
+	xfer_url_release(&u);
 	if (err < 0) {
 		mreg_registry_free(x->far);
 		strbuf_release(&x->fail_msg);
-		free(x->prog);
+		free(x->ssh.prog);
 		free(x->url);
 		free(x);
 		return err;
@@ -694,16 +317,15 @@ int xfer_close(struct xfer *x)
 
 	if (!x)
 		return 0;
-	if (x->pid > 0) {
+	if (x->ssh.pid > 0) {
 		if (!x->broken) {
-			xfer_write_line(&x->out, "quit");
+			xfer_write_line(&x->ssh.out, "quit");
 			if (!(err = send_lines(x)) && !(err = read_answer(x, &line)) &&
 			    strcmp(line.buf, "bye"))
 				err = lost(x, MREG_EIO, "said '%.80s' to quit", line.buf);
 		}
-		if (reap(x, &why) < 0 && !x->broken)
+		if (xfer_ssh_finish(&x->ssh, &why) < 0 && !x->broken)
 			err = lost(x, MREG_EIO, "failed: %s", why.buf);
-		restore_sigpipe();
 	}
 	if (x->broken)
 		err = mreg_error_set(x->fail_code, "%s", x->fail_msg.buf);
@@ -712,7 +334,7 @@ int xfer_close(struct xfer *x)
 	strbuf_release(&why);
 	strbuf_release(&x->fail_msg);
 	free(x->buf);
-	free(x->prog);
+	free(x->ssh.prog);
 	free(x->url);
 	free(x);
 	return err;
@@ -778,7 +400,7 @@ int xfer_has_many(struct xfer *x, struct xfer_object *objs, size_t nr)
 	while (got < nr) {
 		if (sent < nr && sent - got <= HAVE_WINDOW / 2) {
 			for (; sent < nr && sent - got < HAVE_WINDOW; sent++)
-				xfer_write_line(&x->out, "have %s %llu", objs[sent].sha256,
+				xfer_write_line(&x->ssh.out, "have %s %llu", objs[sent].sha256,
 						(unsigned long long)objs[sent].size);
 			if ((err = send_lines(x)) < 0)
 				goto done;
@@ -874,7 +496,7 @@ static int put_ssh(struct xfer *x, int fd, const char *sha256, uint64_t size,
 	if (lseek(fd, offset, SEEK_SET) < 0)
 		return mreg_error_set(MREG_EIO, "cannot seek in artifact %s: %s",
 				      sha256, strerror(errno));
-	xfer_write_line(&x->out, "put %s %llu %llu", sha256, (unsigned long long)size,
+	xfer_write_line(&x->ssh.out, "put %s %llu %llu", sha256, (unsigned long long)size,
 			(unsigned long long)offset);
 	/* Past the header the length is promised: any failure ends the session. */
 	while (left) {
@@ -886,7 +508,7 @@ static int put_ssh(struct xfer *x, int fd, const char *sha256, uint64_t size,
 			err = lost_here(x, MREG_EIO);
 			goto done;
 		}
-		if (xfer_write_raw(&x->out, x->buf, n) < 0) {
+		if (xfer_write_raw(&x->ssh.out, x->buf, n) < 0) {
 			err = lost(x, MREG_EIO, "hung up during the upload of artifact %s",
 				   sha256);
 			goto done;
@@ -958,7 +580,7 @@ static int get_ssh(struct xfer *x, struct xfer_partial *p,
 	const char *rest;
 	int err;
 
-	xfer_write_line(&x->out, "get %s %llu %llu", p->sha256,
+	xfer_write_line(&x->ssh.out, "get %s %llu %llu", p->sha256,
 			(unsigned long long)p->size, (unsigned long long)p->have);
 	if ((err = send_lines(x)) < 0 || (err = read_answer(x, &line)) < 0)
 		goto done;
@@ -980,7 +602,7 @@ static int get_ssh(struct xfer *x, struct xfer_partial *p,
 		goto done;
 	}
 	strbuf_addf(&from, "remote '%s'", x->url);
-	if ((err = xfer_partial_receive(p, &x->in, n, x->buf, from.buf,
+	if ((err = xfer_partial_receive(p, &x->ssh.in, n, x->buf, from.buf,
 					progress, payload)) < 0)
 		lost_here(x, err);	/* the rest of the payload is still coming */
 done:
