@@ -210,6 +210,59 @@ static void sq_quote(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
+/* `-o OPTION`, taking `opt`. */
+static void push_option(char ***argv, size_t *nr, size_t *alloc, char *opt)
+{
+	argv_push(argv, nr, alloc, xstrdup("-o"));
+	argv_push(argv, nr, alloc, opt);
+}
+
+/*
+ * `-o NAME="FILE"`.  ssh reads the value as a line of its configuration,
+ * in which a blank would make two file names of one and %-tokens are
+ * expanded: hence the quotes, the backslashes and the doubled `%`.  (A
+ * file given to `-i` is expanded too, and cannot be escaped.)
+ */
+static void push_file_option(char ***argv, size_t *nr, size_t *alloc,
+			     const char *name, const char *file)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s=\"", name);
+	for (; *file; file++) {
+		if (*file == '"' || *file == '\\')
+			strbuf_addch(&sb, '\\');
+		else if (*file == '%')
+			strbuf_addch(&sb, '%');
+		strbuf_addch(&sb, *file);
+	}
+	strbuf_addch(&sb, '"');
+	push_option(argv, nr, alloc, strbuf_detach(&sb, NULL));
+}
+
+/*
+ * The key and the known_hosts file that libgit2's ssh transport uses for
+ * the refs (remote.c), so that one setting serves both channels: that key
+ * rather than the agent's, and only a host listed in that file with its
+ * key, as remote.c checks it (not the system's file, no prompt, nothing
+ * added to the file).
+ */
+static void push_key_options(char ***argv, size_t *nr, size_t *alloc)
+{
+	const char *key = getenv("MREG_SSH_KEY");
+	const char *known = getenv("MREG_SSH_KNOWN_HOSTS");
+
+	if (key && *key) {
+		push_file_option(argv, nr, alloc, "IdentityFile", key);
+		push_option(argv, nr, alloc, xstrdup("IdentitiesOnly=yes"));
+	}
+	if (known && *known) {
+		push_file_option(argv, nr, alloc, "UserKnownHostsFile", known);
+		push_option(argv, nr, alloc, xstrdup("GlobalKnownHostsFile=/dev/null"));
+		push_option(argv, nr, alloc, xstrdup("StrictHostKeyChecking=yes"));
+	}
+}
+
 static int build_argv(char ***out, const char *prog, const struct xfer_url *u)
 {
 	const char *opts = getenv("MREG_SSH_OPTIONS");
@@ -227,11 +280,10 @@ static int build_argv(char ***out, const char *prog, const struct xfer_url *u)
 	/* Before ours: ssh keeps the first value it is given for an option. */
 	if (opts && (err = split_options(&argv, &nr, &alloc, opts)) < 0)
 		goto done;
+	push_key_options(&argv, &nr, &alloc);
 	/* Nobody could answer a prompt: fail instead of waiting. */
-	if (!isatty(STDIN_FILENO)) {
-		argv_push(&argv, &nr, &alloc, xstrdup("-o"));
-		argv_push(&argv, &nr, &alloc, xstrdup("BatchMode=yes"));
-	}
+	if (!isatty(STDIN_FILENO))
+		push_option(&argv, &nr, &alloc, xstrdup("BatchMode=yes"));
 	argv_push(&argv, &nr, &alloc, xstrdup(u->host));
 	strbuf_addf(&cmd, "%s ", serve && *serve ? serve : "mreg serve");
 	sq_quote(&cmd, u->path);

@@ -16,7 +16,10 @@
  *
  * The environment: $MREG_SSH_COMMAND replaces `ssh` as the program run
  * (looked up in PATH, no arguments); $MREG_SSH_OPTIONS adds options to it,
- * split on blanks with sh-like quoting ('...', "...", \); and
+ * split on blanks with sh-like quoting ('...', "...", \); $MREG_SSH_KEY
+ * and $MREG_SSH_KNOWN_HOSTS, which libgit2's transport uses for the refs,
+ * become options too (that key, not the agent's; only hosts listed in
+ * that file), after those of $MREG_SSH_OPTIONS, which win; and
  * $MREG_SERVE_COMMAND (default "mreg serve") is what the far side's shell
  * runs, followed by the quoted path.
  *

@@ -71,7 +71,8 @@ EOF
 chmod +x fake-ssh
 MREG_SSH_COMMAND="$TRASH_DIRECTORY/fake-ssh"
 export MREG_SSH_COMMAND
-unset MREG_SSH_OPTIONS MREG_SERVE_COMMAND CUT_IN CUT_OUT
+unset MREG_SSH_OPTIONS MREG_SSH_KEY MREG_SSH_KNOWN_HOSTS MREG_SERVE_COMMAND \
+	CUT_IN CUT_OUT
 SQ="'"
 
 # object_path STORE SHA
@@ -249,6 +250,39 @@ test_expect_success 'ssh: $MREG_SSH_OPTIONS, with quoting, and $MREG_SERVE_COMMA
 	example.org
 	"$MREG_BUILD_DIR/mreg" serve ${SQ}it${SQ}\\${SQ}${SQ}s here${SQ}\\!${SQ}.git${SQ}
 	EOF
+	test_cmp expect ssh-args
+'
+
+test_expect_success 'ssh: $MREG_SSH_KEY and $MREG_SSH_KNOWN_HOSTS, quoted, after $MREG_SSH_OPTIONS' '
+	git init -q --bare keys.git &&
+	MREG_SSH_OPTIONS="-o StrictHostKeyChecking=no" \
+	MREG_SSH_KEY="my keys/100%" \
+	MREG_SSH_KNOWN_HOSTS="/etc/\"known\" \\hosts" \
+		test-xfer has example.org:keys.git $SHA $SIZE </dev/null >out &&
+	echo no >expect &&
+	test_cmp expect out &&
+	cat >expect <<-EOF &&
+	-o
+	StrictHostKeyChecking=no
+	-o
+	IdentityFile="my keys/100%%"
+	-o
+	IdentitiesOnly=yes
+	-o
+	UserKnownHostsFile="/etc/\"known\" \\\\hosts"
+	-o
+	GlobalKnownHostsFile=/dev/null
+	-o
+	StrictHostKeyChecking=yes
+	-o
+	BatchMode=yes
+	example.org
+	mreg serve ${SQ}keys.git${SQ}
+	EOF
+	test_cmp expect ssh-args &&
+	MREG_SSH_KEY= MREG_SSH_KNOWN_HOSTS= \
+		test-xfer has example.org:keys.git $SHA $SIZE </dev/null >out &&
+	printf "%s\n" -o BatchMode=yes example.org "mreg serve ${SQ}keys.git${SQ}" >expect &&
 	test_cmp expect ssh-args
 '
 

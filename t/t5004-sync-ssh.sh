@@ -5,10 +5,11 @@ test_description='mreg push, fetch and clone over ssh, with mreg serve on the fa
 A real sshd (Debian openssh-server) listens on a free loopback port with a
 host key made here and one authorized key.  Refs travel through libgit2'"'"'s
 ssh transport, which checks the host key against $MREG_SSH_KNOWN_HOSTS and
-authenticates with $MREG_SSH_KEY; artifacts travel through the ssh client
-running $MREG_SERVE_COMMAND on the far side.  Every artifact that arrives
-is re-hashed; an unknown host is refused; an artifact transfer cut off
-midway resumes from the bytes that arrived instead of starting over.'
+authenticates with $MREG_SSH_KEY; artifacts travel through the ssh client,
+given the same key and known_hosts file, running $MREG_SERVE_COMMAND on
+the far side.  Every artifact that arrives is re-hashed; an unknown host
+is refused; an artifact transfer cut off midway resumes from the bytes
+that arrived instead of starting over.'
 
 . ./test-lib.sh
 . "$TEST_DIRECTORY"/lib-bundle.sh
@@ -25,6 +26,9 @@ do
 	command -v $tool >/dev/null 2>&1 || skip_all="$tool not found"
 done
 test -n "$skip_all" && test_done
+# test-xfer drives the artifact channel alone (make test builds it).
+test -x "$MREG_BUILD_DIR/t/helper/test-xfer" && test_set_prereq TEST_XFER
+PATH="$MREG_BUILD_DIR/t/helper:$PATH"
 # As root, sshd needs its privilege separation directory, which the
 # service would make at boot.
 if test "$(id -u)" = 0 && ! test -d /run/sshd
@@ -257,6 +261,31 @@ test_expect_success 'team B pushes a canary over ssh; team A fetches it with its
 	grep "^Signer:    bob (good signature)$" log
 '
 
+# Without $MREG_SSH_OPTIONS, ssh knows neither this host key nor this
+# login key but by the two variables.
+test_expect_success 'with only $MREG_SSH_KEY and $MREG_SSH_KNOWN_HOSTS, push and clone carry artifacts' '
+	git init -q --bare keyonly.git &&
+	KEYONLY=ssh://$USER_NAME@127.0.0.1:$PORT$T/keyonly.git &&
+	(cd A && mreg remote add keyonly "$KEYONLY") &&
+	(
+		unset MREG_SSH_OPTIONS &&
+		cd A &&
+		mreg push keyonly >../out
+	) &&
+	grep "^pushed     refs/mreg/models/home_ranker/v2 " out &&
+	test_cmp A/b-v1/model/ranker.onnx \
+		"$(store_path keyonly.git A/b-v1/model/ranker.onnx)" &&
+	test_cmp B/b-v2/model/ranker.onnx \
+		"$(store_path keyonly.git B/b-v2/model/ranker.onnx)" &&
+	(
+		unset MREG_SSH_OPTIONS &&
+		mreg clone -q "$KEYONLY" K >/dev/null
+	) &&
+	test_cmp A/b-v1/model/ranker.onnx "$(store_path K/.mreg A/b-v1/model/ranker.onnx)" &&
+	test_cmp B/b-v2/model/ranker.onnx "$(store_path K/.mreg B/b-v2/model/ranker.onnx)" &&
+	mreg -R K/.mreg fsck
+'
+
 test_expect_success 'an artifact that does not hash right on arrival is refused, and no ref moves' '
 	git init -q --bare fresh.git &&
 	(cd A && mreg remote add fresh "ssh://$USER_NAME@127.0.0.1:$PORT$T/fresh.git") &&
@@ -336,6 +365,55 @@ test_expect_success 'the artifact channel refuses a host its known_hosts lacks; 
 	grep "Host key verification failed" err &&
 	remote_refs remote.git >after &&
 	test_cmp before after
+'
+
+# ssh_config names the right known_hosts file and key: ssh would log in
+# with it alone.  $MREG_SSH_KNOWN_HOSTS must win over it, as it wins over
+# ~/.ssh/known_hosts for the refs.
+test_expect_success TEST_XFER 'the artifact channel checks the host against $MREG_SSH_KNOWN_HOSTS alone' '
+	SHA=$(sha_of A/b-v3/model/ranker.onnx) &&
+	SIZE=$(wc -c <A/b-v3/model/ranker.onnx) &&
+	SHA1=$(sha_of A/b-v1/model/ranker.onnx) &&
+	SIZE1=$(wc -c <A/b-v1/model/ranker.onnx) &&
+	mkdir G &&
+	(cd G && setup_registry) &&
+	cat >ssh_config <<-EOF &&
+	UserKnownHostsFile $T/known_hosts
+	IdentityFile $T/id_ed25519
+	LogLevel ERROR
+	EOF
+	ssh -F "$T/ssh_config" -o BatchMode=yes -p $PORT "$USER_NAME@127.0.0.1" true </dev/null &&
+	(
+		MREG_SSH_OPTIONS="-F $T/ssh_config" &&
+		MREG_SSH_KNOWN_HOSTS=$T/wrong_known_hosts &&
+		export MREG_SSH_OPTIONS MREG_SSH_KNOWN_HOSTS &&
+		test_must_fail test-xfer put "$KEYONLY" A/.mreg $SHA $SIZE 2>put.err &&
+		test_must_fail test-xfer get "$KEYONLY" G/.mreg $SHA1 $SIZE1 2>get.err
+	) &&
+	for e in put.err get.err
+	do
+		grep "Host key verification failed" $e &&
+		grep "^error: remote .$KEYONLY. hung up before it greeted us" $e || return 1
+	done &&
+	test_path_is_missing "$(store_path keyonly.git A/b-v3/model/ranker.onnx)" &&
+	test_path_is_missing "$(store_path G/.mreg A/b-v1/model/ranker.onnx)" &&
+	find keyonly.git/tmp G/.mreg/tmp -type f >leftovers &&
+	test_must_be_empty leftovers
+'
+
+test_expect_success 'a push with a wrong $MREG_SSH_KNOWN_HOSTS and no $MREG_SSH_OPTIONS leaves nothing' '
+	remote_refs keyonly.git >before &&
+	(
+		unset MREG_SSH_OPTIONS &&
+		MREG_SSH_KNOWN_HOSTS=$T/wrong_known_hosts &&
+		export MREG_SSH_KNOWN_HOSTS &&
+		cd A &&
+		test_must_fail mreg push keyonly >../out 2>../err
+	) &&
+	grep "the host key of .\[127.0.0.1\]:$PORT. is not in $T/wrong_known_hosts" err &&
+	remote_refs keyonly.git >after &&
+	test_cmp before after &&
+	test_path_is_missing "$(store_path keyonly.git A/b-v3/model/ranker.onnx)"
 '
 
 test_expect_success 'a far side without mreg is reported as such; no ref moves' '
