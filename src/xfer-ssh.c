@@ -427,8 +427,8 @@ static int reap(struct xfer_ssh *s, struct strbuf *why)
 		strbuf_addf(why, "cannot wait for '%s': %s", s->prog, strerror(errno));
 	else if (WIFSIGNALED(status))
 		strbuf_addf(why, "'%s' was killed by signal %d", s->prog, WTERMSIG(status));
-	else if (WEXITSTATUS(status))
-		strbuf_addf(why, "'%s' exited with status %d", s->prog, WEXITSTATUS(status));
+	else if ((s->exit_code = WEXITSTATUS(status)) != 0)
+		strbuf_addf(why, "'%s' exited with status %d", s->prog, s->exit_code);
 	return why->len ? -1 : 0;
 }
 

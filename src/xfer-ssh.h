@@ -30,6 +30,7 @@ void xfer_url_release(struct xfer_url *u);
 struct xfer_ssh {
 	char *prog;			/* ssh, or $MREG_SSH_COMMAND */
 	pid_t pid;
+	int exit_code;			/* ssh's, once reaped; 255: ssh itself failed */
 	struct xfer_reader in;
 	struct xfer_writer out;
 };

@@ -259,7 +259,11 @@ static int greet(struct xfer *x)
 		err = mreg_error_set(MREG_ERROR, "remote '%s' is not mreg serve: it said '%.80s'",
 				     x->url, line.buf);
 	xfer_ssh_finish(&x->ssh, &why);
-	if (!err)
+	/* ssh exits 255 for its own failures, and has said why on stderr. */
+	if (!err && x->ssh.exit_code == 255)
+		err = mreg_error_set(MREG_EIO, "cannot reach remote '%s' over ssh (%s); "
+				     "ssh says why above", x->url, why.buf);
+	else if (!err)
 		err = mreg_error_set(MREG_EIO, "remote '%s' hung up before it greeted us (%s); "
 				     "is mreg installed there (see $MREG_SERVE_COMMAND)?",
 				     x->url, why.len ? why.buf : "it exited");

@@ -1,6 +1,6 @@
 /*
- * test-xfer: drives libmreg's artifact transport (src/xfer.c) from shell
- * tests.
+ * test-xfer: drives libmreg's artifact transport (src/xfer.c and
+ * src/xfer-ssh.c) from shell tests.
  *
  *   test-xfer store REGISTRY FILE             (prints "SHA256 SIZE")
  *   test-xfer has URL SHA256 SIZE             (prints yes or no)
