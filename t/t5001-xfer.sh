@@ -5,10 +5,9 @@ test_description='artifact transport to path and ssh remotes
 Drives src/xfer.c and src/xfer-ssh.c through t/helper/test-xfer: has,
 put, get and push to a path or file:// remote (a bare git repository with
 no artifacts/ yet) and over ssh, where a fake ssh ($MREG_SSH_COMMAND) runs
-"mreg serve" here,
-ignoring the host, and logs its arguments and the bytes each way.  An
-interrupted transfer (the fake ssh cuts the stream after N bytes) resumes
-with only the rest sent.'
+"mreg serve" here, ignoring the host, and logs its arguments and the
+bytes each way.  An interrupted transfer (the fake ssh cuts the stream
+after N bytes) resumes with only the rest sent.'
 
 . ./test-lib.sh
 
