@@ -664,7 +664,7 @@ static const char *status_policy_action(const char *action)
 static int verify_status(struct walk *w, const char *name, const char *version)
 {
 	struct strbuf model = STRBUF_INIT, text = STRBUF_INIT;
-	char *state = NULL, *digest0 = NULL;
+	char *state = NULL, *digest0 = NULL, *policy = NULL;
 	size_t i;
 	int err = 0;
 
@@ -726,6 +726,8 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 		else if (i && strcmp(f[1], digest0))
 			err = fail(w, id, "names digest %s, but the chain began with %s", f[1], digest0);
 		if (!err)
+			err = check_policy_order(w, id, f[7], i ? policy : zero_id);
+		if (!err)
 			if (!(err = check_signature(w, id, &key)))
 				err = check_allowed(w, id, &key, f[7], status_policy_action(f[4]),
 						    NULL, !strcmp(f[4], "status") ? f[6] : NULL,
@@ -735,6 +737,8 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 		if (!err) {
 			free(state);
 			state = xstrdup(f[6]);
+			free(policy);
+			policy = xstrdup(f[7]);
 			if (!i)
 				digest0 = xstrdup(f[1]);
 		}
@@ -746,6 +750,7 @@ next:
 	}
 	free(state);
 	free(digest0);
+	free(policy);
 	strbuf_release(&model);
 	strbuf_release(&text);
 	return err;

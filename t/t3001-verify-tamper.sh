@@ -516,6 +516,59 @@ test_expect_success 'a status commit naming another digest is caught' '
 		"names digest $D1, but the chain began with $D3"
 '
 
+# status_next ACTION FROM STATE POLICY: the status file of the next commit
+# of home_ranker@v3's status chain, naming POLICY.
+status_next () {
+	sn_head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
+	sn_seq=$(($(g rev-list --count $sn_head) + 1)) &&
+	g show $sn_head:status |
+	sed -e "s/^seq .*/seq $sn_seq/" -e "s/^prev .*/prev $sn_head/" \
+	    -e "s/^action .*/action $1/" -e "s/^from .*/from $2/" \
+	    -e "s/^state .*/state $3/" -e "s/^policy .*/policy $4/" \
+	    -e "s/^reason .*/reason made with plain git/"
+}
+
+# status_commit KEY FILE: FILE as the next commit of home_ranker@v3's
+# status chain, signed by KEY; the ref moves to it.
+status_commit () {
+	sc_head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
+	forged=$(signed_commit $1 $(printf "100644 blob %s\tstatus\n" \
+		$(g hash-object -w "$2") | g mktree) $sc_head) &&
+	g update-ref refs/mreg/status/home_ranker/v3 $forged
+}
+
+test_expect_success 'a status commit naming a policy that is not on refs/mreg/policy is caught' '
+	tamper_copy status-policy &&
+	cat >evil.yaml <<-EOF &&
+	mreg_policy: 1
+	principals:
+	  mallory: "$(cut -d" " -f1,2 mallory.pub)"
+	roots: [mallory]
+	rules:
+	  - {action: status, principals: [mallory]}
+	EOF
+	evil=$(signed_commit mallory $(printf "100644 blob %s\tpolicy.yaml\n" \
+		$(g hash-object -w evil.yaml) | g mktree)) &&
+	status_next status validated deprecated $evil >status &&
+	status_commit mallory status &&
+	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
+		"names policy $evil, which is not on refs/mreg/policy"
+'
+
+test_expect_success 'a status commit naming an older policy than its parent is caught' '
+	tamper_copy status-old-policy &&
+	sed -e "/^  bob:/d" -e "s/alice, bob, dave/alice, dave/" policy.yaml >policy2.yaml &&
+	mreg -R $R policy set policy2.yaml &&
+	P2=$(g rev-parse refs/mreg/policy) &&
+	mreg -R $R status home_ranker@v3 deprecated -m "old" >/dev/null &&
+	g show refs/mreg/status/home_ranker/v3:status >head.status &&
+	grep "^policy $P2$" head.status &&
+	status_next approve deprecated deprecated $P1 >status &&
+	status_commit bob status &&
+	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
+		"names policy $P1, older than the $P2 an earlier commit named"
+'
+
 test_expect_success 'a bundle.yaml edited so the digest a route names no longer matches' '
 	tamper_copy bundle &&
 	g cat-file blob refs/mreg/models/home_ranker/v1:bundle.yaml |
