@@ -156,7 +156,6 @@ static void state_path(struct strbuf *sb, struct mreg_registry *reg, const char 
 	strbuf_addf(sb, "%s/verified/%s", reg->dir, ref);
 }
 
-/* A head that went backwards: against the last verified head and the reflog. */
 static int oid_order(const void *a, const void *b)
 {
 	return git_oid_cmp(a, b);
@@ -381,7 +380,6 @@ static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tr
 	return 0;
 }
 
-/* The signature verifies and the policy allowed the signer this action. */
 /* The commit's signature verifies; `key` gets the signer. */
 static int check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey *key)
 {
@@ -529,7 +527,7 @@ static int gate_passed_before(struct verifier *v, const char *ref, int64_t when)
 	return passed;
 }
 
-/* 1 if `ref` is in the NULL-terminated growing list `l`. */
+/* 1 if `ref` is one of the `nr` strings of `l`. */
 static int listed(char **l, size_t nr, const char *ref)
 {
 	size_t i;
