@@ -5,9 +5,12 @@
  * name digests that exist and hash right, and (for production moves)
  * carry its quorum of approvals.  A head that went backwards since the
  * last verification, or since a reflog entry, is a rewound ref.
+ *
+ * Here: the run (the chains it checks, the policies and versions it has
+ * checked), the checks every kind of commit gets, and the status and
+ * policy chains.  The route chain's own rules are in verify-route.c.
  */
 #include "internal.h"
-#include "approval.h"
 #include "chain.h"
 #include "policy.h"
 #include "route.h"
@@ -22,26 +25,6 @@
 #include <stdlib.h>
 
 static const char zero_id[] = "0000000000000000000000000000000000000000";
-
-struct verifier {
-	struct mreg_registry *reg;
-	const char *prefix;	/* where chains, policy and versions live */
-	int staged;		/* checking refs before they are accepted */
-	int no_artifacts;	/* the bytes were left behind on purpose */
-	int quick;		/* artifacts: presence and size, not their bytes */
-	struct policy *cache[8];
-	size_t nr_cache;
-	struct digest_ok {
-		char *ref, *digest;
-	} *ok;
-	size_t nr_ok, alloc_ok;
-	struct artifact_seen {
-		char *hex;
-		uint64_t size;
-		char *why;	/* NULL when it checked out */
-	} *seen;		/* sorted by hex, then size */
-	size_t nr_seen, alloc_seen;
-};
 
 static void verifier_release(struct verifier *v)
 {
@@ -61,19 +44,7 @@ static void verifier_release(struct verifier *v)
 	free(v->seen);
 }
 
-struct walk {
-	struct verifier *v;
-	const char *ref;
-	git_oid *ids;		/* root first */
-	size_t nr;
-	char bad[GIT_OID_HEXSZ + 1];
-	struct strbuf msg;
-};
-
-static int fail(struct walk *w, const git_oid *id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct walk *w, const git_oid *id, const char *fmt, ...)
+int walk_fail(struct walk *w, const git_oid *id, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -117,12 +88,12 @@ static int load_chain(struct walk *w, const git_oid *head)
 		git_commit *c = NULL;
 
 		if (git_commit_lookup(&c, w->v->reg->repo, &id) < 0)
-			return fail(w, &id, "cannot read commit");
+			return walk_fail(w, &id, "cannot read commit");
 		ALLOC_GROW(w->ids, w->nr + 1, alloc);
 		w->ids[w->nr++] = id;
 		if (git_commit_parentcount(c) > 1) {
 			git_commit_free(c);
-			return fail(w, &id, "a merge commit in a linear chain");
+			return walk_fail(w, &id, "a merge commit in a linear chain");
 		}
 		if (!git_commit_parentcount(c)) {
 			git_commit_free(c);
@@ -182,10 +153,10 @@ static int check_not_rewound(struct walk *w, const git_oid *head)
 	if (!strbuf_read_file(&seen, path.buf, 128)) {
 		strbuf_rtrim(&seen);
 		if (git_oid_fromstr(&last, seen.buf) < 0)
-			err = fail(w, head, "the verified state '%s' is damaged", path.buf);
+			err = walk_fail(w, head, "the verified state '%s' is damaged", path.buf);
 		else if (!IN_CHAIN(&last))
-			err = fail(w, head, "the ref was rewound: it was verified at %s, "
-				   "which its head no longer contains", seen.buf);
+			err = walk_fail(w, head, "the ref was rewound: it was verified at %s, "
+					"which its head no longer contains", seen.buf);
 	}
 	if (!err && !git_reflog_read(&log, w->v->reg->repo, w->ref)) {
 		n = git_reflog_entrycount(log);
@@ -196,8 +167,8 @@ static int check_not_rewound(struct walk *w, const git_oid *head)
 			if (git_oid_is_zero(id) || IN_CHAIN(id))
 				continue;
 			git_oid_tostr(hex, sizeof(hex), id);
-			err = fail(w, head, "the ref was rewound: its reflog names %s, "
-				   "which its head no longer contains", hex);
+			err = walk_fail(w, head, "the ref was rewound: its reflog names %s, "
+					"which its head no longer contains", hex);
 		}
 	}
 #undef IN_CHAIN
@@ -275,12 +246,8 @@ static const char *artifact_problem(struct verifier *v, const struct mreg_file *
 	return s->why;
 }
 
-/*
- * The version exists, its bundle.yaml hashes to `digest` and its
- * artifacts are in the store (each version checked once).
- */
-static int check_digest(struct walk *w, const git_oid *id, const char *ref,
-			const char *digest)
+int walk_check_digest(struct walk *w, const git_oid *id, const char *ref,
+		      const char *digest)
 {
 	struct verifier *v = w->v;
 	struct mreg_model *m = NULL;
@@ -298,12 +265,12 @@ static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 
 		free(name);
 		if (r < 0)
-			return fail(w, id, "names %s, which cannot be read: %s", ref,
-				    mreg_error_last());
+			return walk_fail(w, id, "names %s, which cannot be read: %s", ref,
+					 mreg_error_last());
 	}
 	if (strcmp(m->digest, digest)) {
-		int err = fail(w, id, "names %s as %s, but its bundle is %s", ref, digest,
-			       m->digest);
+		int err = walk_fail(w, id, "names %s as %s, but its bundle is %s", ref, digest,
+				    m->digest);
 
 		mreg_model_free(m);
 		return err;
@@ -313,7 +280,7 @@ static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 
 		if (mreg_file_in_store(&m->files[i]) &&
 		    (why = artifact_problem(v, &m->files[i]))) {
-			fail(w, id, "%s: %s", ref, why);
+			walk_fail(w, id, "%s: %s", ref, why);
 			mreg_model_free(m);
 			return MREG_EBADSIG;
 		}
@@ -326,9 +293,8 @@ static int check_digest(struct walk *w, const git_oid *id, const char *ref,
 	return 0;
 }
 
-/* Only `allowed` at the top of the tree, and approvals/<64 hex>.statement|.sig. */
-static int check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
-		      const char *const *allowed)
+int walk_check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
+		    const char *const *allowed)
 {
 	size_t i, n = git_tree_entrycount(tree);
 
@@ -355,19 +321,19 @@ static int check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
 				ok = len > 64 && is_hex(f, 64) &&
 				     (!strcmp(f + 64, ".statement") || !strcmp(f + 64, ".sig"));
 				if (!ok)
-					fail(w, id, "unexpected file 'approvals/%s'", f);
+					walk_fail(w, id, "unexpected file 'approvals/%s'", f);
 			}
 			git_tree_free(sub);
 			if (!ok)
 				return MREG_EBADSIG;
 		}
 		if (!ok)
-			return fail(w, id, "unexpected path '%s' in the tree", name);
+			return walk_fail(w, id, "unexpected path '%s' in the tree", name);
 	}
 	return 0;
 }
 
-static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tree *tree,
+int verify_read_file(struct strbuf *out, struct mreg_registry *reg, const git_tree *tree,
 		     const char *name)
 {
 	const git_tree_entry *e = git_tree_entry_byname(tree, name);
@@ -380,8 +346,7 @@ static int read_file(struct strbuf *out, struct mreg_registry *reg, const git_tr
 	return 0;
 }
 
-/* The commit's signature verifies; `key` gets the signer. */
-static int check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey *key)
+int walk_check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey *key)
 {
 	const char *msg;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -395,100 +360,28 @@ static int check_signature(struct walk *w, const git_oid *id, struct mreg_pubkey
 		msg += 7 + GIT_OID_HEXSZ;
 		msg += *msg == ':' ? 2 : *msg == ' ' ? 1 : 0;
 	}
-	return fail(w, id, "%s", msg);
+	return walk_fail(w, id, "%s", msg);
 }
 
-/* The policy in force allowed `key` this action. */
-static int check_allowed(struct walk *w, const git_oid *id, const struct mreg_pubkey *key,
-			 const char *policy_hex, const char *action, const char *route,
-			 const char *stage, int64_t when, const struct policy **used)
+int walk_check_allowed(struct walk *w, const git_oid *id, const struct mreg_pubkey *key,
+		       const char *policy_hex, const char *action, const char *route,
+		       const char *stage, int64_t when, const struct policy **used)
 {
 	const struct policy *p;
 	const char *who;
 
 	p = policy_at(w->v, policy_hex);
 	if (!p)
-		return fail(w, id, "names policy %s, which cannot be read", policy_hex);
+		return walk_fail(w, id, "names policy %s, which cannot be read", policy_hex);
 	if (policy_check(&who, p, key, action, route, stage, when) < 0)
-		return fail(w, id, "%s", mreg_error_last());
+		return walk_fail(w, id, "%s", mreg_error_last());
 	if (used)
 		*used = p;
 	return 0;
 }
 
-static int slot_moved(const struct mreg_route_slot *now, const struct mreg_route_slot *then)
-{
-	const char *a = then ? then->ref : NULL, *b = now->ref;
-
-	return (!a) != (!b) || (a && b && strcmp(a, b));
-}
-
-/*
- * A route commit may change only what its action changes: set-traffic
- * the canary's share, rollback production, retire everything, promote one
- * slot (emptying the canary or shadow slot it graduated from, and moving
- * the old production version to previous-production).  `*stage` is the
- * stage the policy must allow.  Nothing else can be smuggled in.
- */
-static int check_shape(struct walk *w, const git_oid *id, const struct mreg_route *r,
-		       const struct mreg_route *prev, const char **stage)
-{
-	static const char *const names[] = { "production", "canary", "shadow" };
-	const struct mreg_route_slot *now[3], *then[3];
-	int moved[3], target = -1;
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		now[i] = route_slot(r, names[i]);
-		then[i] = prev ? route_slot(prev, names[i]) : NULL;
-		moved[i] = slot_moved(now[i], then[i]);
-	}
-	*stage = "production";
-	if (!strcmp(r->action, "retire")) {
-		if (r->production.ref || r->canary.ref || r->shadow.ref || r->previous.ref)
-			return fail(w, id, "a retire that leaves a slot filled");
-		return 0;
-	}
-	if (!strcmp(r->action, "set-traffic")) {
-		*stage = "canary";
-		for (i = 0; i < 3; i++)
-			if (moved[i])
-				return fail(w, id, "a set-traffic that moves %s", names[i]);
-		if (slot_moved(&r->previous, prev ? &prev->previous : NULL))
-			return fail(w, id, "a set-traffic that moves previous-production");
-		if (!r->canary.ref || (then[2] && now[2]->ref && now[2]->percent != then[2]->percent))
-			return fail(w, id, "a set-traffic that changes more than the canary's traffic");
-		return 0;
-	}
-	if (!strcmp(r->action, "rollback")) {
-		if (!moved[0] || !r->production.ref || moved[1] || moved[2])
-			return fail(w, id, "a rollback that changes more than production");
-		return 0;
-	}
-	/* promote: exactly one slot gets a new version */
-	for (i = 0; i < 3; i++)
-		if (moved[i] && now[i]->ref) {
-			if (target >= 0)
-				return fail(w, id, "a promotion that fills both %s and %s",
-					    names[target], names[i]);
-			target = (int)i;
-		}
-	if (target < 0)
-		return fail(w, id, "a promotion that promotes nothing");
-	for (i = 0; i < 3; i++)
-		if (moved[i] && !now[i]->ref &&
-		    (!then[i] || strcmp(then[i]->ref, now[target]->ref)))
-			return fail(w, id, "a promotion that empties %s", names[i]);
-	if (slot_moved(&r->previous, prev ? &prev->previous : NULL) &&
-	    (target || !r->previous.ref || !then[0] || !then[0]->ref ||
-	     strcmp(r->previous.ref, then[0]->ref)))
-		return fail(w, id, "a promotion that rewrites previous-production");
-	*stage = names[target];
-	return 0;
-}
-
-static int check_policy_order(struct walk *w, const git_oid *id, const char *now,
-			      const char *before)
+int walk_check_policy_order(struct walk *w, const git_oid *id, const char *now,
+			    const char *before)
 {
 	git_oid a, b, head;
 	struct strbuf policy_ref = STRBUF_INIT;
@@ -499,154 +392,17 @@ static int check_policy_order(struct walk *w, const git_oid *id, const char *now
 	strbuf_release(&policy_ref);
 	if (!strcmp(now, zero_id))
 		return strcmp(before, zero_id)
-			? fail(w, id, "names no policy after an earlier commit named %s", before)
+			? walk_fail(w, id, "names no policy after an earlier commit named %s", before)
 			: 0;
 	if (git_oid_fromstr(&a, now) < 0)
-		return fail(w, id, "names an invalid policy '%s'", now);
+		return walk_fail(w, id, "names an invalid policy '%s'", now);
 	if (r < 0 || !reaches(w->v->reg, &head, &a))
-		return fail(w, id, "names policy %s, which is not on refs/mreg/policy", now);
+		return walk_fail(w, id, "names policy %s, which is not on refs/mreg/policy", now);
 	if (strcmp(before, zero_id) && (git_oid_fromstr(&b, before) < 0 ||
 					 !reaches(w->v->reg, &a, &b)))
-		return fail(w, id, "names policy %s, older than the %s an earlier commit named",
-			    now, before);
+		return walk_fail(w, id, "names policy %s, older than the %s an earlier commit named",
+				 now, before);
 	return 0;
-}
-
-/* 1 if the newest gate recorded for `ref` (NAME@VERSION) by `when` passed. */
-static int gate_passed_before(struct verifier *v, const char *ref, int64_t when)
-{
-	const char *at = strchr(ref, '@');
-	char *name;
-	int passed;
-
-	if (!at)
-		return 0;
-	name = xstrndup(ref, at - ref);
-	passed = status_gate_passed(v->reg, v->prefix, name, at + 1, when);
-	free(name);
-	return passed;
-}
-
-/* 1 if `ref` is one of the `nr` strings of `l`. */
-static int listed(char **l, size_t nr, const char *ref)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		if (!strcmp(l[i], ref))
-			return 1;
-	return 0;
-}
-
-static int verify_route(struct walk *w, const char *name)
-{
-	struct mreg_route prev, cur;
-	struct strbuf file = STRBUF_INIT, canon = STRBUF_INIT;
-	char **served = NULL;	/* versions that served production so far */
-	size_t i, nr_served = 0, alloc_served = 0;
-	int err = 0;
-
-	memset(&prev, 0, sizeof(prev));
-	for (i = 0; i < w->nr && !err; i++) {
-		const git_oid *id = &w->ids[i];
-		static const char *const allowed[] = { "route", NULL };
-		git_commit *c = NULL;
-		git_tree *tree = NULL;
-		const struct policy *p = NULL;
-		const char *stage;
-		struct mreg_pubkey key;
-		char prev_hex[GIT_OID_HEXSZ + 1];
-		const struct mreg_route_slot *slots[4];
-		size_t k;
-
-		memset(&cur, 0, sizeof(cur));
-		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0)
-			err = fail(w, id, "cannot read commit");
-		else if (!(err = check_tree(w, id, tree, allowed)) &&
-			 route_read_commit(&cur, w->v->reg, id) < 0)
-			err = fail(w, id, "%s", mreg_error_last());
-		if (err)
-			goto next;
-		if (i)
-			git_oid_tostr(prev_hex, sizeof(prev_hex), &w->ids[i - 1]);
-		else
-			memcpy(prev_hex, zero_id, sizeof(prev_hex));
-		if ((err = check_signature(w, id, &key)) < 0)
-			goto next;
-		if (strcmp(cur.name, name)) {
-			err = fail(w, id, "is a commit of route '%s'", cur.name);
-			goto next;
-		}
-		/* Only the canonical bytes: nothing added, nothing reordered. */
-		strbuf_reset(&file);
-		strbuf_reset(&canon);
-		read_file(&file, w->v->reg, tree, "route");
-		route_format(&canon, &cur);
-		if (strcmp(file.buf, canon.buf)) {
-			err = fail(w, id, "its route file is not in canonical form");
-			goto next;
-		}
-		if (cur.seq != i + 1 || strcmp(cur.prev, prev_hex)) {
-			err = fail(w, id, "has seq %lu and prev %.12s, but it is commit %zu of the chain after %.12s",
-				   cur.seq, cur.prev, i + 1, prev_hex);
-			goto next;
-		}
-		if ((err = check_policy_order(w, id, cur.policy,
-					      i ? prev.policy : zero_id)) < 0)
-			goto next;
-		if ((err = check_shape(w, id, &cur, i ? &prev : NULL, &stage)) < 0)
-			goto next;
-		if ((err = check_allowed(w, id, &key, cur.policy, "promote", name, stage,
-					git_commit_time(c), &p)) < 0)
-			goto next;
-		/* A rollback to a version that never served here is a promotion. */
-		if (!strcmp(cur.action, "promote") ||
-		    (!strcmp(cur.action, "rollback") && cur.production.ref &&
-		     !listed(served, nr_served, cur.production.ref))) {
-			const struct mreg_route_slot *s = route_slot(&cur, stage);
-			unsigned need = policy_required_approvals(p, name, stage);
-			struct approvals ap;
-
-			memset(&ap, 0, sizeof(ap));
-			if (need && s->ref &&
-			    (approvals_in_tree(&ap, w->v->reg, tree, name, stage, s->digest, p,
-					       git_commit_time(c), 1) < 0 || ap.nr < need))
-				err = fail(w, id, "moves %s to %s with %zu valid approval%s; the policy asks for %u%s%s",
-					   s->ref, stage, ap.nr, ap.nr == 1 ? "" : "s", need,
-					   mreg_error_code() == MREG_EBADSIG ? ": " : "",
-					   mreg_error_code() == MREG_EBADSIG ? mreg_error_last() : "");
-			approvals_release(&ap);
-			if (!err && s->ref && policy_requires_gate(p, name, stage) &&
-			    !gate_passed_before(w->v, s->ref, git_commit_time(c)))
-				err = fail(w, id, "moves %s to %s without a recorded passing gate, "
-					   "which its policy asks for", s->ref, stage);
-			if (err)
-				goto next;
-		}
-		slots[0] = &cur.production;
-		slots[1] = &cur.canary;
-		slots[2] = &cur.shadow;
-		slots[3] = &cur.previous;
-		for (k = 0; k < 4 && !err; k++)
-			if (slots[k]->ref)
-				err = check_digest(w, id, slots[k]->ref, slots[k]->digest);
-		if (!err && cur.production.ref && !listed(served, nr_served, cur.production.ref)) {
-			ALLOC_GROW(served, nr_served + 1, alloc_served);
-			served[nr_served++] = xstrdup(cur.production.ref);
-		}
-next:
-		route_release(&prev);
-		prev = cur;
-		git_tree_free(tree);
-		git_commit_free(c);
-	}
-	route_release(&prev);
-	for (i = 0; i < nr_served; i++)
-		free(served[i]);
-	free(served);
-	strbuf_release(&file);
-	strbuf_release(&canon);
-	return err;
 }
 
 /* Which policy action a status commit's action is checked against. */
@@ -685,19 +441,19 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 
 		strbuf_reset(&text);
 		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0) {
-			err = fail(w, id, "cannot read commit");
+			err = walk_fail(w, id, "cannot read commit");
 			goto next;
 		}
-		if ((err = check_tree(w, id, tree, allowed)) < 0)
+		if ((err = walk_check_tree(w, id, tree, allowed)) < 0)
 			goto next;
-		if (read_file(&text, w->v->reg, tree, "status") < 0 ||
+		if (verify_read_file(&text, w->v->reg, tree, "status") < 0 ||
 		    !starts_with(text.buf, "mreg-status 1\n")) {
-			err = fail(w, id, "has no readable status file");
+			err = walk_fail(w, id, "has no readable status file");
 			goto next;
 		}
 		for (k = 0; k < ARRAY_SIZE(keys); k++)
 			if (!(f[k] = status_field(text.buf, keys[k]))) {
-				err = fail(w, id, "its status file has no '%s'", keys[k]);
+				err = walk_fail(w, id, "its status file has no '%s'", keys[k]);
 				goto next;
 			}
 		if (i)
@@ -708,30 +464,30 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 			if (!strcmp(f[4], actions[k]))
 				break;
 		if (strcmp(f[0], model.buf))
-			err = fail(w, id, "is the status of %s", f[0]);
+			err = walk_fail(w, id, "is the status of %s", f[0]);
 		else if (strtoul(f[2], NULL, 10) != i + 1 || strcmp(f[3], prev_hex))
-			err = fail(w, id, "has seq %s and prev %.12s, but it is commit %zu after %.12s",
-				   f[2], f[3], i + 1, prev_hex);
+			err = walk_fail(w, id, "has seq %s and prev %.12s, but it is commit %zu after %.12s",
+					f[2], f[3], i + 1, prev_hex);
 		else if (k == ARRAY_SIZE(actions))
-			err = fail(w, id, "has an unknown action '%s'", f[4]);
+			err = walk_fail(w, id, "has an unknown action '%s'", f[4]);
 		else if (!i && (strcmp(f[4], "register") || strcmp(f[6], "candidate")))
-			err = fail(w, id, "a status chain must start with register -> candidate");
+			err = walk_fail(w, id, "a status chain must start with register -> candidate");
 		else if (i && strcmp(f[5], state))
-			err = fail(w, id, "moves from %s, but the version was %s", f[5], state);
+			err = walk_fail(w, id, "moves from %s, but the version was %s", f[5], state);
 		else if (i && strcmp(f[5], f[6]) && !mreg_status_transition_allowed(f[5], f[6]))
-			err = fail(w, id, "moves from %s to %s, which the lifecycle does not allow",
-				   f[5], f[6]);
+			err = walk_fail(w, id, "moves from %s to %s, which the lifecycle does not allow",
+					f[5], f[6]);
 		else if (i && strcmp(f[1], digest0))
-			err = fail(w, id, "names digest %s, but the chain began with %s", f[1], digest0);
+			err = walk_fail(w, id, "names digest %s, but the chain began with %s", f[1], digest0);
 		if (!err)
-			err = check_policy_order(w, id, f[7], i ? policy : zero_id);
+			err = walk_check_policy_order(w, id, f[7], i ? policy : zero_id);
 		if (!err)
-			if (!(err = check_signature(w, id, &key)))
-				err = check_allowed(w, id, &key, f[7], status_policy_action(f[4]),
-						    NULL, !strcmp(f[4], "status") ? f[6] : NULL,
-						    git_commit_time(c), NULL);
+			if (!(err = walk_check_signature(w, id, &key)))
+				err = walk_check_allowed(w, id, &key, f[7], status_policy_action(f[4]),
+							 NULL, !strcmp(f[4], "status") ? f[6] : NULL,
+							 git_commit_time(c), NULL);
 		if (!err && !i)
-			err = check_digest(w, id, model.buf, f[1]);
+			err = walk_check_digest(w, id, model.buf, f[1]);
 		if (!err) {
 			free(state);
 			state = xstrdup(f[6]);
@@ -772,27 +528,27 @@ static int verify_policy(struct walk *w)
 		const char *who;
 
 		if (git_commit_lookup(&c, w->v->reg->repo, id) < 0 || git_commit_tree(&tree, c) < 0)
-			err = fail(w, id, "cannot read commit");
-		else if (!(err = check_tree(w, id, tree, allowed)) &&
-			 (read_file(&text, w->v->reg, tree, "policy.yaml") < 0 ||
-			  read_file(&signers, w->v->reg, tree, "allowed_signers") < 0))
-			err = fail(w, id, "needs policy.yaml and allowed_signers");
+			err = walk_fail(w, id, "cannot read commit");
+		else if (!(err = walk_check_tree(w, id, tree, allowed)) &&
+			 (verify_read_file(&text, w->v->reg, tree, "policy.yaml") < 0 ||
+			  verify_read_file(&signers, w->v->reg, tree, "allowed_signers") < 0))
+			err = walk_fail(w, id, "needs policy.yaml and allowed_signers");
 		else if (!err && policy_parse(&p, text.buf, text.len, "policy.yaml") < 0)
-			err = fail(w, id, "%s", mreg_error_last());
+			err = walk_fail(w, id, "%s", mreg_error_last());
 		else if (!err && strcmp(signers.buf, (want = policy_allowed_signers(p, NULL))))
-			err = fail(w, id, "its allowed_signers does not match its policy.yaml");
+			err = walk_fail(w, id, "its allowed_signers does not match its policy.yaml");
 		else if (!err && chain_check_commit(&key, w->v->reg, id) < 0)
-			err = fail(w, id, "%s", mreg_error_last());
+			err = walk_fail(w, id, "%s", mreg_error_last());
 		/* The first policy is signed by a pinned trust root, each next by a root of the last. */
 		else if (!err && !prev && (policy_load(&implicit, w->v->reg, NULL) < 0 ||
 					   policy_check(&who, implicit, &key, "policy", NULL, NULL,
 							git_commit_time(c)) < 0))
-			err = fail(w, id, "the first policy is not signed by a pinned trust root: %s",
-				   mreg_error_last());
+			err = walk_fail(w, id, "the first policy is not signed by a pinned trust root: %s",
+					mreg_error_last());
 		else if (!err && prev && policy_check(&who, prev, &key, "policy", NULL, NULL,
 						      git_commit_time(c)) < 0)
-			err = fail(w, id, "not signed by a root of the policy before it: %s",
-				   mreg_error_last());
+			err = walk_fail(w, id, "not signed by a root of the policy before it: %s",
+					mreg_error_last());
 		policy_free(prev);
 		prev = p;
 		policy_free(implicit);
@@ -821,7 +577,7 @@ static int verify_chain(size_t *failed, struct verifier *v, enum chain_kind kind
 	w.v = v;
 	w.ref = ref;
 	if (git_reference_name_to_id(&head, v->reg->repo, ref) < 0)
-		err = fail(&w, NULL, "cannot read the ref");
+		err = walk_fail(&w, NULL, "cannot read the ref");
 	else if (!(err = load_chain(&w, &head)) &&
 		 (v->staged || !(err = check_not_rewound(&w, &head))))
 		err = kind == CHAIN_ROUTE ? verify_route(&w, name)
