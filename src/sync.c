@@ -1,13 +1,16 @@
 /*
  * Sync: fetch (download into refs/mreg-remotes/<remote>/, fetch the
  * artifacts the new versions need, verify every chain that would move,
- * then fast-forward local refs in one transaction) and push (artifacts
- * first, then the refs that moved, never forced).
+ * then fast-forward local refs in one transaction) and clone (a new
+ * registry, its trust root pinned, then a fetch), and what push shares
+ * with them.  Push (artifacts first, then the refs that moved, never
+ * forced) is in sync-push.c.
  */
 #define _XOPEN_SOURCE 700
 #include "internal.h"
 #include "chain.h"
 #include "remote.h"
+#include "sync.h"
 #include "verify.h"
 #include "xfer.h"
 #include "mreg/model.h"
@@ -19,16 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-/*
- * After moving this many refs at once, pack them: thousands of loose refs
- * make every listing, and every later push, open thousands of files.
- */
-#define MANY_REFS 256
-
-static void pack_refs(git_repository *repo)
+void sync_pack_refs(git_repository *repo)
 {
 	git_refdb *refdb = NULL;
 
@@ -37,17 +32,7 @@ static void pack_refs(git_repository *repo)
 	git_refdb_free(refdb);
 }
 
-struct refval {
-	char *name;
-	git_oid id;
-};
-
-struct reflist {
-	struct refval *v;
-	size_t nr, alloc;
-};
-
-static void reflist_release(struct reflist *l)
+void reflist_release(struct reflist *l)
 {
 	size_t i;
 
@@ -57,7 +42,7 @@ static void reflist_release(struct reflist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void reflist_add(struct reflist *l, const char *name, const git_oid *id)
+void reflist_add(struct reflist *l, const char *name, const git_oid *id)
 {
 	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
 	l->v[l->nr].name = xstrdup(name);
@@ -69,14 +54,13 @@ static int refval_order(const void *a, const void *b)
 	return strcmp(((const struct refval *)a)->name, ((const struct refval *)b)->name);
 }
 
-/* Sorted by name once filled, so that lookups are a binary search. */
-static void reflist_sort(struct reflist *l)
+void reflist_sort(struct reflist *l)
 {
 	if (l->nr)
 		qsort(l->v, l->nr, sizeof(*l->v), refval_order);
 }
 
-static const git_oid *reflist_find(const struct reflist *l, const char *name)
+const git_oid *reflist_find(const struct reflist *l, const char *name)
 {
 	struct refval key, *hit;
 
@@ -87,8 +71,7 @@ static const git_oid *reflist_find(const struct reflist *l, const char *name)
 	return hit ? &hit->id : NULL;
 }
 
-/* Every direct ref under `prefix`, names without the prefix. */
-static int list_refs(struct reflist *out, struct mreg_registry *reg, const char *prefix)
+int sync_list_refs(struct reflist *out, struct mreg_registry *reg, const char *prefix)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
@@ -114,9 +97,9 @@ static int list_refs(struct reflist *out, struct mreg_registry *reg, const char 
 	return 0;
 }
 
-static void report(mreg_sync_report_fn fn, void *payload, const char *ref,
-		   const char *status, const git_oid *old, const git_oid *new,
-		   const char *message)
+void sync_report_ref(mreg_sync_report_fn fn, void *payload, const char *ref,
+		     const char *status, const git_oid *old, const git_oid *new,
+		     const char *message)
 {
 	struct mreg_sync_ref r;
 	char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
@@ -137,15 +120,14 @@ static void report(mreg_sync_report_fn fn, void *payload, const char *ref,
 	strbuf_release(&full);
 }
 
-static int reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
+int sync_reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
 {
 	return git_oid_equal(head, want) ||
 	       git_graph_descendant_of(reg->repo, head, want) == 1;
 }
 
-/* "routes/x" -> kind and names; 0 if it is not a ref mreg syncs. */
-static int parse_ref(enum chain_kind *kind, int *model, char **name, char **version,
-		     const char *ref)
+int sync_parse_ref(enum chain_kind *kind, int *model, char **name, char **version,
+		   const char *ref)
 {
 	const char *rest, *slash;
 
@@ -174,21 +156,7 @@ static int parse_ref(enum chain_kind *kind, int *model, char **name, char **vers
 	       !mreg_name_check("model version", *version);
 }
 
-struct plan {
-	struct mreg_registry *reg;
-	const char *remote;
-	struct strbuf prefix;	/* refs/mreg-remotes/<remote>/ */
-	struct reflist before, staged, local;
-	struct ref_move *moves;
-	struct strbuf *names;	/* moves[i].name points into names[i] */
-	size_t nr_moves, alloc_moves, alloc_names;
-	size_t refused;
-	int no_artifacts;
-	mreg_sync_report_fn fn;
-	void *payload;
-};
-
-static void plan_release(struct plan *p)
+void plan_release(struct plan *p)
 {
 	size_t i;
 
@@ -220,7 +188,7 @@ static void refuse(struct plan *p, const char *ref, const char *status,
 		   const git_oid *old, const git_oid *new, const char *msg)
 {
 	p->refused++;
-	report(p->fn, p->payload, ref, status, old, new, msg);
+	sync_report_ref(p->fn, p->payload, ref, status, old, new, msg);
 }
 
 static int download(struct mreg_registry *reg, const char *remote, const char *url)
@@ -243,7 +211,7 @@ static int download(struct mreg_registry *reg, const char *remote, const char *u
 	return err;
 }
 
-static int remote_url(char **out, struct mreg_registry *reg, const char *remote)
+int sync_remote_url(char **out, struct mreg_registry *reg, const char *remote)
 {
 	git_remote *r = NULL;
 
@@ -255,6 +223,18 @@ static int remote_url(char **out, struct mreg_registry *reg, const char *remote)
 	*out = xstrdup(git_remote_url(r));
 	git_remote_free(r);
 	return 0;
+}
+
+char *sync_local_path(const char *url)
+{
+	if (starts_with(url, "file://"))
+		return xstrdup(url + 7);
+	if (strstr(url, "://"))
+		return NULL;
+	/* scp-like host:path has its colon before any slash */
+	if (strchr(url, ':') && (!strchr(url, '/') || strchr(url, ':') < strchr(url, '/')))
+		return NULL;
+	return xstrdup(url);
 }
 
 /* The artifacts that new versions need and we lack, fetched and re-hashed. */
@@ -272,7 +252,7 @@ static int fetch_artifacts(struct plan *p, const char *url,
 		char *name, *version;
 		int model;
 
-		if (!parse_ref(&kind, &model, &name, &version, ref) || !model ||
+		if (!sync_parse_ref(&kind, &model, &name, &version, ref) || !model ||
 		    reflist_find(&p->local, ref)) {
 			free(name);
 			free(version);
@@ -317,10 +297,10 @@ static void classify_one(struct plan *p, const struct refval *s)
 	char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
 	int model;
 
-	if (!parse_ref(&kind, &model, &name, &version, s->name))
+	if (!sync_parse_ref(&kind, &model, &name, &version, s->name))
 		goto done;
 	git_oid_tostr(b, sizeof(b), now);
-	if (was && !reaches(p->reg, now, was)) {
+	if (was && !sync_reaches(p->reg, now, was)) {
 		strbuf_addf(&msg, "the remote rewound it: it was at %s, and %s does not contain it",
 			    git_oid_tostr(a, sizeof(a), was), b);
 		refuse(p, s->name, "refused", was, now, msg.buf);
@@ -340,7 +320,7 @@ static void classify_one(struct plan *p, const struct refval *s)
 			       "a version without a status chain: nothing vouches for it");
 		} else if (!loc) {
 			plan_move(p, s->name, NULL, now);
-			report(p->fn, p->payload, s->name, "new", NULL, now, NULL);
+			sync_report_ref(p->fn, p->payload, s->name, "new", NULL, now, NULL);
 		} else if (model_load_at(&here, p->reg, "refs/mreg/", name, version) < 0 ||
 			   model_load_at(&there, p->reg, p->prefix.buf, name, version) < 0 ||
 			   strcmp(here->digest, there->digest)) {
@@ -354,12 +334,12 @@ static void classify_one(struct plan *p, const struct refval *s)
 		strbuf_release(&status);
 		goto done;
 	}
-	if (loc && reaches(p->reg, loc, now)) {
-		report(p->fn, p->payload, s->name, "behind", loc, now,
-		       "the remote is behind; push to bring it up to date");
+	if (loc && sync_reaches(p->reg, loc, now)) {
+		sync_report_ref(p->fn, p->payload, s->name, "behind", loc, now,
+				"the remote is behind; push to bring it up to date");
 		goto done;
 	}
-	if (loc && !reaches(p->reg, now, loc)) {
+	if (loc && !sync_reaches(p->reg, now, loc)) {
 		strbuf_addf(&msg, "diverged: here %s, there %s; nothing was merged",
 			    git_oid_tostr(a, sizeof(a), loc), b);
 		refuse(p, s->name, "conflict", loc, now, msg.buf);
@@ -374,7 +354,7 @@ static void classify_one(struct plan *p, const struct refval *s)
 		goto done;
 	}
 	plan_move(p, s->name, loc, now);
-	report(p->fn, p->payload, s->name, loc ? "updated" : "new", loc, now, NULL);
+	sync_report_ref(p->fn, p->payload, s->name, loc ? "updated" : "new", loc, now, NULL);
 done:
 	free(why);
 	free(name);
@@ -414,7 +394,7 @@ static void restore_staged(struct plan *p)
 	strbuf_release(&name);
 }
 
-static int sync_signature(git_signature **out, struct mreg_registry *reg)
+int sync_signature(git_signature **out, struct mreg_registry *reg)
 {
 	if (!mreg_signature_now(out, reg))
 		return 0;
@@ -430,8 +410,8 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 	int err;
 
 	p->no_artifacts = opts->no_artifacts;
-	if ((err = list_refs(&p->staged, p->reg, p->prefix.buf)) < 0 ||
-	    (err = list_refs(&p->local, p->reg, "refs/mreg/")) < 0 ||
+	if ((err = sync_list_refs(&p->staged, p->reg, p->prefix.buf)) < 0 ||
+	    (err = sync_list_refs(&p->local, p->reg, "refs/mreg/")) < 0 ||
 	    (err = fetch_artifacts(p, url, opts)) < 0)
 		goto done;
 	/* The policy first: the chains after it are checked against it. */
@@ -445,7 +425,7 @@ static int integrate(struct plan *p, const char *url, const struct mreg_sync_opt
 		goto done;
 	err = refs_move_batched(p->reg, p->moves, p->nr_moves, sig, "mreg fetch");
 	if (!err && p->nr_moves >= MANY_REFS)
-		pack_refs(p->reg->repo);
+		sync_pack_refs(p->reg->repo);
 	if (err == MREG_EMODIFIED)
 		err = mreg_error_set(MREG_EMODIFIED, "%s; nothing was changed, fetch again",
 				     mreg_error_last());
@@ -460,8 +440,8 @@ done:
 	return err;
 }
 
-static int plan_start(struct plan *p, struct mreg_registry *reg, const char *remote,
-		      mreg_sync_report_fn fn, void *payload)
+int plan_start(struct plan *p, struct mreg_registry *reg, const char *remote,
+	       mreg_sync_report_fn fn, void *payload)
 {
 	memset(p, 0, sizeof(*p));
 	p->reg = reg;
@@ -470,7 +450,7 @@ static int plan_start(struct plan *p, struct mreg_registry *reg, const char *rem
 	p->payload = payload;
 	strbuf_init(&p->prefix, 0);
 	strbuf_addf(&p->prefix, "refs/mreg-remotes/%s/", remote);
-	return list_refs(&p->before, reg, p->prefix.buf);
+	return sync_list_refs(&p->before, reg, p->prefix.buf);
 }
 
 int mreg_fetch(size_t *refused, struct mreg_registry *reg, const char *remote,
@@ -481,344 +461,16 @@ int mreg_fetch(size_t *refused, struct mreg_registry *reg, const char *remote,
 	int err;
 
 	*refused = 0;
-	if ((err = remote_url(&url, reg, remote)) < 0)
+	if ((err = sync_remote_url(&url, reg, remote)) < 0)
 		return err;
 	if (!(err = plan_start(&p, reg, remote, fn, payload))) {
 		err = download(reg, remote, url);
 		if (!err)
 			err = integrate(&p, url, opts);
-		else if (!list_refs(&p.staged, reg, p.prefix.buf))
+		else if (!sync_list_refs(&p.staged, reg, p.prefix.buf))
 			restore_staged(&p);
 	}
 	*refused = p.refused;
-	plan_release(&p);
-	free(url);
-	return err;
-}
-
-struct push_state {
-	struct plan *p;
-	struct reflist rejected;
-};
-
-static int push_update(const char *refname, const char *status, void *payload)
-{
-	struct remote_ctx *ctx = payload;
-	struct push_state *ps = ctx->push;
-	struct strbuf msg = STRBUF_INIT;
-	git_oid zero;
-
-	if (!status)
-		return 0;
-	memset(&zero, 0, sizeof(zero));
-	reflist_add(&ps->rejected, starts_with(refname, "refs/mreg/") ? refname + 10 : refname,
-		    &zero);
-	strbuf_addf(&msg, "the remote refused it (%s): fetch and retry", status);
-	report(ps->p->fn, ps->p->payload,
-	       starts_with(refname, "refs/mreg/") ? refname + 10 : refname,
-	       "rejected", NULL, NULL, msg.buf);
-	strbuf_release(&msg);
-	return 0;
-}
-
-static int by_sha(const void *a, const void *b)
-{
-	return strcmp(((const struct xfer_object *)a)->sha256,
-		      ((const struct xfer_object *)b)->sha256);
-}
-
-/*
- * The artifacts of the versions to push that the far side lacks: one
- * batch of questions (pipelined over ssh), then the missing bytes.
- */
-static int push_artifacts(struct plan *p, const char *url, const struct reflist *cand,
-			  const struct mreg_sync_options *opts)
-{
-	struct xfer *x = NULL;
-	struct xfer_object *objs = NULL;
-	size_t nr = 0, alloc = 0, i, j, uniq = 0;
-	int err = 0;
-
-	for (i = 0; i < cand->nr && !err; i++) {
-		struct mreg_model *m = NULL;
-		enum chain_kind kind;
-		char *name, *version;
-		int model;
-
-		if (parse_ref(&kind, &model, &name, &version, cand->v[i].name) && model &&
-		    !(err = model_load_at(&m, p->reg, "refs/mreg/", name, version)))
-			for (j = 0; j < m->nr_files; j++) {
-				if (!mreg_file_in_store(&m->files[j]))
-					continue;
-				ALLOC_GROW(objs, nr + 1, alloc);
-				memset(&objs[nr], 0, sizeof(objs[nr]));
-				memcpy(objs[nr].sha256, m->files[j].sha256, sizeof(objs[nr].sha256));
-				objs[nr++].size = m->files[j].size;
-			}
-		mreg_model_free(m);
-		free(name);
-		free(version);
-	}
-	if (err < 0 || !nr)
-		goto done;
-	qsort(objs, nr, sizeof(*objs), by_sha);
-	for (i = 0; i < nr; i++)
-		if (!uniq || strcmp(objs[uniq - 1].sha256, objs[i].sha256))
-			objs[uniq++] = objs[i];
-	if ((err = xfer_open(&x, url)) < 0 || (err = xfer_has_many(x, objs, uniq)) < 0)
-		goto done;
-	for (i = 0; i < uniq && !err; i++)
-		if (objs[i].state != XFER_PRESENT)
-			err = xfer_put(x, p->reg, objs[i].sha256, objs[i].size, opts->progress,
-				       opts->payload);
-done:
-	if (x) {
-		int e = xfer_close(x);
-
-		if (!err)
-			err = e;
-	}
-	free(objs);
-	return err;
-}
-
-/* The directory of a path or file:// remote; NULL for a network one. */
-static char *local_path(const char *url)
-{
-	if (starts_with(url, "file://"))
-		return xstrdup(url + 7);
-	if (strstr(url, "://"))
-		return NULL;
-	/* scp-like host:path has its colon before any slash */
-	if (strchr(url, ':') && (!strchr(url, '/') || strchr(url, ':') < strchr(url, '/')))
-		return NULL;
-	return xstrdup(url);
-}
-
-/*
- * libgit2's push to a local repository moves refs without comparing
- * them with what they were, so two racing pushes could both "win".  We
- * push to a private namespace there instead, then move the real refs
- * ourselves, compare-and-swap, all or none, as receive-pack would.
- */
-static int local_cas(struct plan *p, const char *dir, const char *incoming,
-		     const struct reflist *cand, const struct reflist *theirs)
-{
-	struct mreg_registry far;
-	struct ref_move *moves = xcalloc(cand->nr ? cand->nr : 1, sizeof(*moves));
-	struct strbuf *names = xcalloc(cand->nr ? cand->nr : 1, sizeof(*names));
-	git_signature *sig = NULL;
-	git_reference *ref = NULL;
-	size_t i;
-	int err;
-
-	memset(&far, 0, sizeof(far));
-	far.dir = (char *)dir;
-	if (git_repository_open_bare(&far.repo, dir) < 0) {
-		err = mreg_error_git("cannot open the remote");
-		goto done;
-	}
-	for (i = 0; i < cand->nr; i++) {
-		const git_oid *t = reflist_find(theirs, cand->v[i].name);
-
-		strbuf_init(&names[i], 0);
-		strbuf_addf(&names[i], "refs/mreg/%s", cand->v[i].name);
-		moves[i].name = names[i].buf;
-		if (t)
-			moves[i].old = *t;
-		moves[i].new = cand->v[i].id;
-	}
-	if (!(err = sync_signature(&sig, p->reg)))
-		err = refs_move_batched(&far, moves, cand->nr, sig, "mreg push");
-	if (!err && cand->nr >= MANY_REFS)
-		pack_refs(far.repo);
-	for (i = 0; i < cand->nr; i++) {
-		struct strbuf in = STRBUF_INIT;
-
-		strbuf_addf(&in, "%s%s", incoming, cand->v[i].name);
-		if (!git_reference_lookup(&ref, far.repo, in.buf))
-			git_reference_delete(ref);
-		git_reference_free(ref);
-		ref = NULL;
-		strbuf_release(&in);
-	}
-done:
-	for (i = 0; i < cand->nr; i++)
-		strbuf_release(&names[i]);
-	free(names);
-	free(moves);
-	git_signature_free(sig);
-	git_repository_free(far.repo);
-	return err;
-}
-
-static int remote_refs(struct reflist *out, git_remote *r, struct remote_ctx *ctx)
-{
-	git_remote_callbacks cb;
-	const git_remote_head **heads;
-	size_t n, i;
-
-	memset(out, 0, sizeof(*out));
-	remote_callbacks(&cb, ctx);
-	mreg_error_clear();
-	if (git_remote_connect(r, GIT_DIRECTION_PUSH, &cb, NULL, NULL) < 0 ||
-	    git_remote_ls(&heads, &n, r) < 0)
-		return remote_error(ctx, "cannot connect to");
-	for (i = 0; i < n; i++)
-		if (starts_with(heads[i]->name, "refs/mreg/"))
-			reflist_add(out, heads[i]->name + 10, &heads[i]->oid);
-	git_remote_disconnect(r);
-	reflist_sort(out);
-	return 0;
-}
-
-int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
-	      const struct mreg_sync_options *opts, mreg_sync_report_fn fn, void *payload)
-{
-	struct plan p;
-	struct reflist theirs = { NULL, 0, 0 }, cand = { NULL, 0, 0 };
-	git_remote *r = NULL;
-	git_odb *odb = NULL;
-	char *local = NULL;
-	struct strbuf incoming = STRBUF_INIT;
-	git_push_options po;
-	struct push_state ps;
-	struct remote_ctx ctx = { NULL, 0, NULL, 0 };
-	char **specs = NULL;
-	git_strarray arr;
-	char *url = NULL;
-	size_t i, batch;
-	int err;
-
-	*rejected = 0;
-	if ((err = remote_url(&url, reg, remote)) < 0)
-		return err;
-	ctx.url = url;
-	ctx.attempts = 0;
-	if ((err = plan_start(&p, reg, remote, fn, payload)) < 0 ||
-	    (err = list_refs(&p.local, reg, "refs/mreg/")) < 0)
-		goto done;
-	/* p.before: the remote-tracking refs, what we last saw there */
-	if (git_remote_lookup(&r, reg->repo, remote) < 0) {
-		err = mreg_error_set(MREG_ENOTFOUND, "no such remote '%s'", remote);
-		goto done;
-	}
-	if ((err = remote_refs(&theirs, r, &ctx)) < 0 ||
-	    git_repository_odb(&odb, reg->repo) < 0) {
-		if (!err)
-			err = mreg_error_git("cannot read objects");
-		goto done;
-	}
-	for (i = 0; i < p.local.nr; i++) {
-		const struct refval *l = &p.local.v[i];
-		const git_oid *t = reflist_find(&theirs, l->name);
-		const git_oid *seen = reflist_find(&p.before, l->name);
-		enum chain_kind kind;
-		char *name, *version;
-		int model, ok = parse_ref(&kind, &model, &name, &version, l->name);
-
-		free(name);
-		free(version);
-		if (!ok || (t && git_oid_equal(t, &l->id)))
-			continue;
-		if (t && model) {
-			report(fn, payload, l->name, "conflict", t, &l->id,
-			       "the remote holds another commit for this version");
-			p.refused++;
-		} else if (t && seen && git_oid_equal(seen, &l->id)) {
-			/* Unchanged here since we last synced: only the remote moved. */
-			report(fn, payload, l->name, "behind", &l->id, t,
-			       "the remote moved on; fetch to bring this registry up to date");
-		} else if (t && git_odb_exists(odb, t) && reaches(reg, t, &l->id)) {
-			report(fn, payload, l->name, "behind", &l->id, t,
-			       "the remote is ahead; fetch to bring this registry up to date");
-		} else if (t && !reaches(reg, &l->id, t)) {
-			report(fn, payload, l->name, "rejected", t, &l->id,
-			       "the remote moved it since your last fetch: fetch and retry");
-			p.refused++;
-		} else {
-			reflist_add(&cand, l->name, &l->id);
-		}
-	}
-	/* All or nothing: a version must not arrive without its route, nor half a move. */
-	if (!cand.nr || p.refused)
-		goto done;
-	if (!opts->no_artifacts && (err = push_artifacts(&p, url, &cand, opts)) < 0)
-		goto done;
-	local = local_path(url);
-	if (local)
-		strbuf_addf(&incoming, "refs/mreg-incoming/%ld-%lu/", (long)getpid(),
-			    (unsigned long)time(NULL));
-	else
-		strbuf_addstr(&incoming, "refs/mreg/");
-	specs = xcalloc(cand.nr, sizeof(*specs));
-	for (i = 0; i < cand.nr; i++) {
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addf(&sb, "refs/mreg/%s:%s%s", cand.v[i].name, incoming.buf,
-			    cand.v[i].name);
-		specs[i] = strbuf_detach(&sb, NULL);
-	}
-	arr.strings = specs;
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	memset(&ps, 0, sizeof(ps));
-	ps.p = &p;
-	ctx.attempts = 0;
-	ctx.push = &ps;
-	remote_callbacks(&po.callbacks, &ctx);
-	po.callbacks.push_update_reference = push_update;
-	mreg_error_clear();
-	/* In batches: each push holds a lock file open per ref on a local remote. */
-	batch = open_file_budget();
-	for (i = 0; i < cand.nr; i += batch) {
-		arr.strings = specs + i;
-		arr.count = cand.nr - i < batch ? cand.nr - i : batch;
-		if (git_remote_push(r, &arr, &po) < 0) {
-			err = remote_error(&ctx, "cannot push to");
-			reflist_release(&ps.rejected);
-			goto done;
-		}
-	}
-	p.refused += ps.rejected.nr;
-	reflist_sort(&ps.rejected);
-	if (local && !ps.rejected.nr &&
-	    (err = local_cas(&p, local, incoming.buf, &cand, &theirs)) < 0) {
-		if (err != MREG_EMODIFIED && err != MREG_ELOCKED)
-			goto done;
-		/* Someone pushed first: nothing of ours moved there. */
-		for (i = 0; i < cand.nr; i++)
-			report(fn, payload, cand.v[i].name, "rejected",
-			       reflist_find(&theirs, cand.v[i].name), &cand.v[i].id,
-			       "the remote moved meanwhile: fetch and retry");
-		p.refused += cand.nr;
-		err = 0;
-		goto done;
-	}
-	for (i = 0; i < cand.nr; i++) {
-		struct strbuf name = STRBUF_INIT;
-		git_reference *ref = NULL;
-
-		if (reflist_find(&ps.rejected, cand.v[i].name))
-			continue;
-		strbuf_addf(&name, "%s%s", p.prefix.buf, cand.v[i].name);
-		git_reference_create(&ref, reg->repo, name.buf, &cand.v[i].id, 1, "mreg push");
-		git_reference_free(ref);
-		strbuf_release(&name);
-		report(fn, payload, cand.v[i].name, "pushed", reflist_find(&theirs, cand.v[i].name),
-		       &cand.v[i].id, NULL);
-	}
-	reflist_release(&ps.rejected);
-done:
-	*rejected = p.refused;
-	for (i = 0; specs && i < cand.nr; i++)
-		free(specs[i]);
-	free(specs);
-	reflist_release(&theirs);
-	reflist_release(&cand);
-	free(local);
-	strbuf_release(&incoming);
-	git_odb_free(odb);
-	git_remote_free(r);
 	plan_release(&p);
 	free(url);
 	return err;
@@ -863,7 +515,7 @@ static int pin_root_signer(char **pinned, struct plan *p)
 	size_t i, keys = 0;
 	int err, r;
 
-	if ((err = list_refs(&staged, p->reg, p->prefix.buf)) < 0)
+	if ((err = sync_list_refs(&staged, p->reg, p->prefix.buf)) < 0)
 		return err;
 	for (i = 0; i < staged.nr && !err; i++) {
 		struct strbuf ref = STRBUF_INIT;
@@ -941,7 +593,7 @@ int mreg_clone(struct mreg_registry **out, char **pinned, const char *url,
 	}
 	strbuf_addf(&regdir, "%s/.mreg", top.buf);
 	{
-		char *path = local_path(url);
+		char *path = sync_local_path(url);
 		int missing = path && stat(path, &st) < 0;
 
 		free(path);
