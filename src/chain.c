@@ -195,6 +195,12 @@ done:
 	return err;
 }
 
+int chain_reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
+{
+	return git_oid_equal(head, want) ||
+	       git_graph_descendant_of(reg->repo, head, want) == 1;
+}
+
 /*
  * The registry's own config, without the user's and the system's: trust
  * roots pinned for one registry must not come from ~/.gitconfig.

@@ -36,6 +36,9 @@ int chain_commit(git_oid *out, struct mreg_registry *reg, const git_oid *tree,
 int chain_check_commit(struct mreg_pubkey *signer, struct mreg_registry *reg,
 		       const git_oid *id);
 
+/* `want` is `head` or one of its ancestors. */
+int chain_reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want);
+
 /* The registry's local config only (libgit2 error codes). */
 int local_config(git_config **out, struct mreg_registry *reg);
 

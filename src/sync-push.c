@@ -237,10 +237,10 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 			/* Unchanged here since we last synced: only the remote moved. */
 			sync_report_ref(fn, payload, l->name, "behind", &l->id, t,
 					"the remote moved on; fetch to bring this registry up to date");
-		} else if (t && git_odb_exists(odb, t) && sync_reaches(reg, t, &l->id)) {
+		} else if (t && git_odb_exists(odb, t) && chain_reaches(reg, t, &l->id)) {
 			sync_report_ref(fn, payload, l->name, "behind", &l->id, t,
 					"the remote is ahead; fetch to bring this registry up to date");
-		} else if (t && !sync_reaches(reg, &l->id, t)) {
+		} else if (t && !chain_reaches(reg, &l->id, t)) {
 			sync_report_ref(fn, payload, l->name, "rejected", t, &l->id,
 					"the remote moved it since your last fetch: fetch and retry");
 			p.refused++;

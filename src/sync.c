@@ -120,12 +120,6 @@ void sync_report_ref(mreg_sync_report_fn fn, void *payload, const char *ref,
 	strbuf_release(&full);
 }
 
-int sync_reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
-{
-	return git_oid_equal(head, want) ||
-	       git_graph_descendant_of(reg->repo, head, want) == 1;
-}
-
 int sync_parse_ref(enum chain_kind *kind, int *model, char **name, char **version,
 		   const char *ref)
 {
@@ -300,7 +294,7 @@ static void classify_one(struct plan *p, const struct refval *s)
 	if (!sync_parse_ref(&kind, &model, &name, &version, s->name))
 		goto done;
 	git_oid_tostr(b, sizeof(b), now);
-	if (was && !sync_reaches(p->reg, now, was)) {
+	if (was && !chain_reaches(p->reg, now, was)) {
 		strbuf_addf(&msg, "the remote rewound it: it was at %s, and %s does not contain it",
 			    git_oid_tostr(a, sizeof(a), was), b);
 		refuse(p, s->name, "refused", was, now, msg.buf);
@@ -334,12 +328,12 @@ static void classify_one(struct plan *p, const struct refval *s)
 		strbuf_release(&status);
 		goto done;
 	}
-	if (loc && sync_reaches(p->reg, loc, now)) {
+	if (loc && chain_reaches(p->reg, loc, now)) {
 		sync_report_ref(p->fn, p->payload, s->name, "behind", loc, now,
 				"the remote is behind; push to bring it up to date");
 		goto done;
 	}
-	if (loc && !sync_reaches(p->reg, now, loc)) {
+	if (loc && !chain_reaches(p->reg, now, loc)) {
 		strbuf_addf(&msg, "diverged: here %s, there %s; nothing was merged",
 			    git_oid_tostr(a, sizeof(a), loc), b);
 		refuse(p, s->name, "conflict", loc, now, msg.buf);

@@ -43,9 +43,6 @@ void sync_report_ref(mreg_sync_report_fn fn, void *payload, const char *ref,
 		     const char *status, const git_oid *old, const git_oid *new,
 		     const char *message);
 
-/* `want` is `head` or one of its ancestors. */
-int sync_reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want);
-
 /*
  * "routes/x" -> kind and names (the caller frees them); 0 if it is not a
  * ref mreg syncs.  `*model` is 1 for a version, models/NAME/VERSION.

@@ -186,6 +186,7 @@ int verify_route(struct walk *w, const char *name)
 			struct approvals ap;
 
 			memset(&ap, 0, sizeof(ap));
+			mreg_error_clear();	/* below, an error is this check's own */
 			if (need && s->ref &&
 			    (approvals_in_tree(&ap, w->v->reg, tree, name, stage, s->digest, p,
 					       git_commit_time(c), 1) < 0 || ap.nr < need))

@@ -115,13 +115,6 @@ static int load_chain(struct walk *w, const git_oid *head)
 	return 0;
 }
 
-/* `want` is `head` or one of its ancestors. */
-static int reaches(struct mreg_registry *reg, const git_oid *head, const git_oid *want)
-{
-	return git_oid_equal(head, want) ||
-	       git_graph_descendant_of(reg->repo, head, want) == 1;
-}
-
 static void state_path(struct strbuf *sb, struct mreg_registry *reg, const char *ref)
 {
 	strbuf_addf(sb, "%s/verified/%s", reg->dir, ref);
@@ -396,10 +389,10 @@ int walk_check_policy_order(struct walk *w, const git_oid *id, const char *now,
 			: 0;
 	if (git_oid_fromstr(&a, now) < 0)
 		return walk_fail(w, id, "names an invalid policy '%s'", now);
-	if (r < 0 || !reaches(w->v->reg, &head, &a))
+	if (r < 0 || !chain_reaches(w->v->reg, &head, &a))
 		return walk_fail(w, id, "names policy %s, which is not on refs/mreg/policy", now);
 	if (strcmp(before, zero_id) && (git_oid_fromstr(&b, before) < 0 ||
-					 !reaches(w->v->reg, &a, &b)))
+					 !chain_reaches(w->v->reg, &a, &b)))
 		return walk_fail(w, id, "names policy %s, older than the %s an earlier commit named",
 				 now, before);
 	return 0;
