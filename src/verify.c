@@ -305,8 +305,10 @@ int walk_check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
 			git_tree *sub = NULL;
 			size_t k, m;
 
-			ok = !git_tree_lookup(&sub, w->v->reg->repo, git_tree_entry_id(e));
-			m = ok ? git_tree_entrycount(sub) : 0;
+			if (git_tree_lookup(&sub, w->v->reg->repo, git_tree_entry_id(e)) < 0)
+				return walk_fail(w, id, "cannot read its approvals/ tree");
+			ok = 1;
+			m = git_tree_entrycount(sub);
 			for (k = 0; k < m && ok; k++) {
 				const char *f = git_tree_entry_name(git_tree_entry_byindex(sub, k));
 				size_t len = strlen(f);
@@ -324,6 +326,15 @@ int walk_check_tree(struct walk *w, const git_oid *id, const git_tree *tree,
 			return walk_fail(w, id, "unexpected path '%s' in the tree", name);
 	}
 	return 0;
+}
+
+/* `s` is exactly the number `n`: "1junk", "01" and "+1" are not 1. */
+static int is_decimal(const char *s, size_t n)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%zu", n);
+	return !strcmp(s, want);
 }
 
 int verify_read_file(struct strbuf *out, struct mreg_registry *reg, const git_tree *tree,
@@ -458,7 +469,7 @@ static int verify_status(struct walk *w, const char *name, const char *version)
 				break;
 		if (strcmp(f[0], model.buf))
 			err = walk_fail(w, id, "is the status of %s", f[0]);
-		else if (strtoul(f[2], NULL, 10) != i + 1 || strcmp(f[3], prev_hex))
+		else if (!is_decimal(f[2], i + 1) || strcmp(f[3], prev_hex))
 			err = walk_fail(w, id, "has seq %s and prev %.12s, but it is commit %zu after %.12s",
 					f[2], f[3], i + 1, prev_hex);
 		else if (k == ARRAY_SIZE(actions))

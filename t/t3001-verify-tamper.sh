@@ -505,6 +505,18 @@ test_expect_success 'an edited status chain re-signed by a legitimate key breaks
 		"moves from candidate to production, which the lifecycle does not allow"
 '
 
+test_expect_success 'a status seq with trailing junk is not its number' '
+	tamper_copy status-seq &&
+	head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
+	seq=$(g show $head:status | sed -n "s/^seq //p") &&
+	g show $head:status | sed "s/^seq .*/seq ${seq}junk/" >status &&
+	forged=$(signed_commit alice $(printf "100644 blob %s\tstatus\n" \
+		$(g hash-object -w status) | g mktree) $head^) &&
+	g update-ref refs/mreg/status/home_ranker/v3 $forged &&
+	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
+		"has seq ${seq}junk and prev"
+'
+
 test_expect_success 'a status commit naming another digest is caught' '
 	tamper_copy status-digest &&
 	head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
