@@ -494,36 +494,36 @@ test_expect_success 'an edited status chain (signature re-used) is caught' '
 	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged "signature"
 '
 
+# resign_status SED-SCRIPT: replaces the head of home_ranker@v3's status
+# chain with a commit signed by alice whose status file is the head's
+# edited by SED-SCRIPT; sets $forged.
+resign_status () {
+	rs_head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
+	g show $rs_head:status | sed "$1" >status &&
+	! g show $rs_head:status | cmp -s - status &&
+	forged=$(signed_commit alice $(printf "100644 blob %s\tstatus\n" \
+		$(g hash-object -w status) | g mktree) $rs_head^) &&
+	g update-ref refs/mreg/status/home_ranker/v3 $forged
+}
+
 test_expect_success 'an edited status chain re-signed by a legitimate key breaks the lifecycle' '
 	tamper_copy status-resigned &&
-	head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
-	g show $head:status | sed "s/^state validated$/state production/" >status &&
-	forged=$(signed_commit alice $(printf "100644 blob %s\tstatus\n" \
-		$(g hash-object -w status) | g mktree) $head^) &&
-	g update-ref refs/mreg/status/home_ranker/v3 $forged &&
+	resign_status "s/^state validated$/state production/" &&
 	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
 		"moves from candidate to production, which the lifecycle does not allow"
 '
 
 test_expect_success 'a status seq with trailing junk is not its number' '
 	tamper_copy status-seq &&
-	head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
-	seq=$(g show $head:status | sed -n "s/^seq //p") &&
-	g show $head:status | sed "s/^seq .*/seq ${seq}junk/" >status &&
-	forged=$(signed_commit alice $(printf "100644 blob %s\tstatus\n" \
-		$(g hash-object -w status) | g mktree) $head^) &&
-	g update-ref refs/mreg/status/home_ranker/v3 $forged &&
+	seq=$(g show refs/mreg/status/home_ranker/v3:status | sed -n "s/^seq //p") &&
+	resign_status "s/^seq .*/seq ${seq}junk/" &&
 	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
 		"has seq ${seq}junk and prev"
 '
 
 test_expect_success 'a status commit naming another digest is caught' '
 	tamper_copy status-digest &&
-	head=$(g rev-parse refs/mreg/status/home_ranker/v3) &&
-	g show $head:status | sed "s/^digest .*/digest $D1/" >status &&
-	forged=$(signed_commit alice $(printf "100644 blob %s\tstatus\n" \
-		$(g hash-object -w status) | g mktree) $head^) &&
-	g update-ref refs/mreg/status/home_ranker/v3 $forged &&
+	resign_status "s/^digest .*/digest $D1/" &&
 	bad_verify home_ranker@v3 refs/mreg/status/home_ranker/v3 $forged \
 		"names digest $D1, but the chain began with $D3"
 '
