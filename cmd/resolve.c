@@ -13,6 +13,13 @@ static const char *const resolve_usage[] = {
 	NULL
 };
 
+/* One list for both ways, so that a usage error reads the same. */
+#define RESOLVE_OPTIONS(stage, json) \
+	OPT_STRING(0, "stage", (stage), "S", \
+		   "production (default), canary, shadow or previous-production"), \
+	OPT_BOOL(0, "json", (json), "{\"route\", \"stage\", \"ref\", \"digest\"}"), \
+	OPT_END()
+
 static int print_resolved(const char *route, const char *stage, const char *ref,
 			  const char *digest, int json)
 {
@@ -35,11 +42,7 @@ int resolve_direct(int argc, const char **argv, const char *registry)
 	const char *stage = NULL, **copy;
 	char *dir = NULL, *ref = NULL, digest[72];
 	int json = 0, status = -1, i, r;
-	struct option opts[] = {
-		OPT_STRING(0, "stage", &stage, "S", ""),
-		OPT_BOOL(0, "json", &json, ""),
-		OPT_END()
-	};
+	struct option opts[] = { RESOLVE_OPTIONS(&stage, &json) };
 
 	/* Anything unusual (-h, errors) goes the ordinary way. */
 	for (i = 1; i < argc; i++)
@@ -67,12 +70,7 @@ int cmd_resolve(int argc, const char **argv, struct mreg_registry *reg)
 	const char *stage = NULL;
 	char *ref = NULL, digest[72];
 	int json = 0, err;
-	struct option opts[] = {
-		OPT_STRING(0, "stage", &stage, "S",
-			   "production (default), canary, shadow or previous-production"),
-		OPT_BOOL(0, "json", &json, "{\"route\", \"stage\", \"ref\", \"digest\"}"),
-		OPT_END()
-	};
+	struct option opts[] = { RESOLVE_OPTIONS(&stage, &json) };
 
 	argc = parse_options(argc, argv, opts, resolve_usage);
 	if (argc != 1)

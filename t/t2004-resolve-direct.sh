@@ -34,6 +34,12 @@ test_expect_success 'an empty slot and a missing route are answered as before' '
 	grep "unknown stage" err
 '
 
+test_expect_success 'a usage error reads as it does from mreg resolve -h' '
+	test_expect_code 129 mreg resolve --bogus feed 2>err &&
+	grep "unknown option .--bogus." err &&
+	grep "^    --stage S  *production (default), canary" err
+'
+
 test_expect_success 'a damaged loose object is refused, not believed' '
 	cp -R .mreg damaged &&
 	head=$(git --git-dir=damaged rev-parse refs/mreg/routes/feed) &&
