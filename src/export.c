@@ -10,7 +10,6 @@
 #include "mreg/model.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -126,16 +125,6 @@ int mreg_model_cat(struct mreg_registry *reg, const struct mreg_model *m,
 done:
 	strbuf_release(&buf);
 	return err;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int write_one(struct mreg_registry *reg, const struct mreg_model *m,

@@ -19,6 +19,7 @@
 
 struct push_state {
 	struct plan *p;
+	const char *prefix;	/* where the refs go there: refs/mreg/ or incoming */
 	struct reflist rejected;
 };
 
@@ -27,17 +28,18 @@ static int push_update(const char *refname, const char *status, void *payload)
 	struct remote_ctx *ctx = payload;
 	struct push_state *ps = ctx->push;
 	struct strbuf msg = STRBUF_INIT;
+	const char *name = refname;
 	git_oid zero;
 
 	if (!status)
 		return 0;
 	memset(&zero, 0, sizeof(zero));
-	reflist_add(&ps->rejected, starts_with(refname, "refs/mreg/") ? refname + 10 : refname,
-		    &zero);
+	/* Named as here, under refs/mreg/, whatever namespace it went to. */
+	if (starts_with(name, ps->prefix))
+		name += strlen(ps->prefix);
+	reflist_add(&ps->rejected, name, &zero);
 	strbuf_addf(&msg, "the remote refused it (%s): fetch and retry", status);
-	sync_report_ref(ps->p->fn, ps->p->payload,
-			starts_with(refname, "refs/mreg/") ? refname + 10 : refname,
-			"rejected", NULL, NULL, msg.buf);
+	sync_report_ref(ps->p->fn, ps->p->payload, name, "rejected", NULL, NULL, msg.buf);
 	strbuf_release(&msg);
 	return 0;
 }
@@ -109,14 +111,13 @@ done:
  * push to a private namespace there instead, then move the real refs
  * ourselves, compare-and-swap, all or none, as receive-pack would.
  */
-static int local_cas(struct plan *p, const char *dir, const char *incoming,
-		     const struct reflist *cand, const struct reflist *theirs)
+static int local_cas(struct plan *p, const char *dir, const struct reflist *cand,
+		     const struct reflist *theirs)
 {
 	struct mreg_registry far;
 	struct ref_move *moves = xcalloc(cand->nr ? cand->nr : 1, sizeof(*moves));
 	struct strbuf *names = xcalloc(cand->nr ? cand->nr : 1, sizeof(*names));
 	git_signature *sig = NULL;
-	git_reference *ref = NULL;
 	size_t i;
 	int err;
 
@@ -140,16 +141,6 @@ static int local_cas(struct plan *p, const char *dir, const char *incoming,
 		err = refs_move_batched(&far, moves, cand->nr, sig, "mreg push");
 	if (!err && cand->nr >= MANY_REFS)
 		sync_pack_refs(far.repo);
-	for (i = 0; i < cand->nr; i++) {
-		struct strbuf in = STRBUF_INIT;
-
-		strbuf_addf(&in, "%s%s", incoming, cand->v[i].name);
-		if (!git_reference_lookup(&ref, far.repo, in.buf))
-			git_reference_delete(ref);
-		git_reference_free(ref);
-		ref = NULL;
-		strbuf_release(&in);
-	}
 done:
 	for (i = 0; i < cand->nr; i++)
 		strbuf_release(&names[i]);
@@ -158,6 +149,36 @@ done:
 	git_signature_free(sig);
 	git_repository_free(far.repo);
 	return err;
+}
+
+/*
+ * The private namespace goes, whatever became of the push: the refs in it
+ * either moved into refs/mreg/ or must not.
+ */
+static void drop_incoming(const char *dir, const char *incoming, const struct reflist *cand)
+{
+	struct strbuf path = STRBUF_INIT;
+	git_repository *far = NULL;
+	git_reference *ref = NULL;
+	size_t i;
+
+	if (git_repository_open_bare(&far, dir) < 0)
+		return;
+	for (i = 0; i < cand->nr; i++) {
+		struct strbuf in = STRBUF_INIT;
+
+		strbuf_addf(&in, "%s%s", incoming, cand->v[i].name);
+		if (!git_reference_lookup(&ref, far, in.buf))
+			git_reference_delete(ref);
+		git_reference_free(ref);
+		ref = NULL;
+		strbuf_release(&in);
+	}
+	git_repository_free(far);
+	/* libgit2 leaves the directories; refs/mreg-incoming/ itself stays for other pushes. */
+	strbuf_addf(&path, "%s/%s", dir, incoming);
+	remove_empty_dirs(path.buf);
+	strbuf_release(&path);
 }
 
 static int remote_refs(struct reflist *out, git_remote *r, struct remote_ctx *ctx)
@@ -271,6 +292,7 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	memset(&ps, 0, sizeof(ps));
 	ps.p = &p;
+	ps.prefix = incoming.buf;
 	ctx.attempts = 0;
 	ctx.push = &ps;
 	remote_callbacks(&po.callbacks, &ctx);
@@ -289,8 +311,20 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	}
 	p.refused += ps.rejected.nr;
 	reflist_sort(&ps.rejected);
-	if (local && !ps.rejected.nr &&
-	    (err = local_cas(&p, local, incoming.buf, &cand, &theirs)) < 0) {
+	if (local && ps.rejected.nr) {
+		/* All or none: what did arrive there must not move alone. */
+		for (i = 0; i < cand.nr; i++) {
+			if (reflist_find(&ps.rejected, cand.v[i].name))
+				continue;
+			sync_report_ref(fn, payload, cand.v[i].name, "rejected",
+					reflist_find(&theirs, cand.v[i].name), &cand.v[i].id,
+					"another ref of this push was refused, so none moved");
+			p.refused++;
+		}
+		reflist_release(&ps.rejected);
+		goto done;
+	}
+	if (local && (err = local_cas(&p, local, &cand, &theirs)) < 0) {
 		if (err != MREG_EMODIFIED && err != MREG_ELOCKED)
 			goto done;
 		/* Someone pushed first: nothing of ours moved there. */
@@ -317,6 +351,8 @@ int mreg_push(size_t *rejected, struct mreg_registry *reg, const char *remote,
 	}
 	reflist_release(&ps.rejected);
 done:
+	if (local && specs)
+		drop_incoming(local, incoming.buf, &cand);
 	*rejected = p.refused;
 	for (i = 0; specs && i < cand.nr; i++)
 		free(specs[i]);

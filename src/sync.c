@@ -18,7 +18,6 @@
 #include "mreg/name.h"
 #include "mreg/policy.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -544,11 +543,6 @@ static int pin_root_signer(char **pinned, struct plan *p)
 	return err;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int mreg_clone(struct mreg_registry **out, char **pinned, const char *url,
 	       const char *dir, const char *trust_root_file,
 	       const struct mreg_sync_options *opts, mreg_sync_report_fn fn, void *payload)
@@ -621,7 +615,7 @@ int mreg_clone(struct mreg_registry **out, char **pinned, const char *url,
 fail:
 	mreg_registry_free(reg);
 	reg = NULL;
-	nftw(created_top ? top.buf : regdir.buf, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(created_top ? top.buf : regdir.buf);
 	free(*pinned);
 	*pinned = NULL;
 done:

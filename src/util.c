@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,29 @@ int mkdir_p(const char *path)
 	}
 	free(p);
 	return ret;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int remove_dir(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);	/* fails, as it should, unless empty */
+	return 0;
+}
+
+void remove_empty_dirs(const char *path)
+{
+	nftw(path, remove_dir, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void hex_encode(char *out, const unsigned char *in, size_t len)

@@ -41,6 +41,11 @@ int fsync_dir(const char *dir);
 /* mkdir -p with mode 0777 & ~umask; existing directories are fine. */
 int mkdir_p(const char *path);
 
+/* Removes `path` and all under it, quietly, as rm -rf; symlinks are not followed. */
+void remove_tree(const char *path);
+/* Removes the empty directories at and under `path`; files stay. */
+void remove_empty_dirs(const char *path);
+
 /* Lower-case hex of `len` bytes into `out` (2 * len + 1 bytes). */
 void hex_encode(char *out, const unsigned char *in, size_t len);
 

@@ -644,6 +644,30 @@ test_expect_success 'two pushes of one route racing in parallel: exactly one win
 	done
 '
 
+test_expect_success 'a push the remote cannot take moves nothing there and leaves no private refs' '
+	mreg clone -q race.git S >/dev/null &&
+	team S alice alice &&
+	mreg -R S/.mreg route set-traffic home_feed 42% >/dev/null &&
+	git --git-dir=race.git for-each-ref >before &&
+	git --git-dir=S/.mreg for-each-ref refs/mreg-remotes >tracking-before &&
+	find race.git/refs/mreg-incoming -mindepth 1 >left &&
+	test_must_be_empty left &&
+	rmdir race.git/refs/mreg-incoming &&
+	echo "in the way" >race.git/refs/mreg-incoming &&
+	test_must_fail mreg -R S/.mreg push >out 2>err &&
+	grep "^rejected   refs/mreg/routes/home_feed.*the remote refused it" out &&
+	! grep "^pushed" out &&
+	git --git-dir=race.git for-each-ref >after &&
+	test_cmp before after &&
+	git --git-dir=S/.mreg for-each-ref refs/mreg-remotes >tracking-after &&
+	test_cmp tracking-before tracking-after &&
+	rm race.git/refs/mreg-incoming &&
+	mreg -R S/.mreg push >out &&
+	grep "^pushed .*refs/mreg/routes/home_feed" out &&
+	git --git-dir=race.git for-each-ref refs/mreg-incoming >left &&
+	test_must_be_empty left
+'
+
 test_expect_success '--no-artifacts: the refs arrive, the artifacts stay behind' '
 	git init -q --bare noart.git &&
 	(cd A && mreg remote add noart ../noart.git) &&
