@@ -19,7 +19,7 @@ CC ?= cc
 AR ?= ar
 PKG_CONFIG ?= pkg-config
 PKGS = libgit2 yaml-0.1 libcrypto zlib jansson nettle
-# The mreg executable itself links only these (see cmd/main.c); the
+# The mreg executable itself links only these (see cmd/mreg.c); the
 # commands are in mreg-core.so, which it loads when it needs them.
 FRONT_PKGS = zlib nettle jansson
 
@@ -50,16 +50,16 @@ QUIET_LINK = @echo '   ' LINK $@;
 endif
 
 LIB_SRCS = $(sort $(wildcard src/*.c))
-FRONT_SRCS = cmd/main.c
+FRONT_SRCS = cmd/mreg.c
 CMD_SRCS = $(filter-out $(FRONT_SRCS),$(sort $(wildcard cmd/*.c)))
 UNIT_SRCS = $(sort $(wildcard t/unit/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 CMD_OBJS = $(CMD_SRCS:.c=.o)
-# What the front end needs besides cmd/main.o: the fast resolve, its
+# What the front end needs besides cmd/mreg.o: the fast resolve, its
 # output and errors.  It takes from libmreg.a only what these call, and
 # --gc-sections drops the rest, so linking it without libgit2 and
 # OpenSSL is the proof that the serving path never loads them.
-FRONT_OBJS = cmd/main.o cmd/resolve.o cmd/common.o cmd/parse-options.o cmd/util-json.o
+FRONT_OBJS = cmd/mreg.o cmd/resolve.o cmd/common.o cmd/parse-options.o cmd/util-json.o
 UNIT_PROGS = $(UNIT_SRCS:.c=.t)
 
 # Changing the flags rebuilds everything.
@@ -79,8 +79,8 @@ $(CORE_PATH_FILE): FORCE
 %.o: %.c $(FLAGS_FILE)
 	$(QUIET_CC)$(CC) $(CFLAGS) $(BASIC_CFLAGS) $(DEP_CFLAGS) $(EXTRA_CPPFLAGS) -c -o $@ $<
 
-cmd/main.o: EXTRA_CPPFLAGS = -DMREG_CORE_PATH='"$(CORE_PATH)"'
-cmd/main.o: $(CORE_PATH_FILE)
+cmd/mreg.o: EXTRA_CPPFLAGS = -DMREG_CORE_PATH='"$(CORE_PATH)"'
+cmd/mreg.o: $(CORE_PATH_FILE)
 
 libmreg.a: $(LIB_OBJS)
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^

@@ -31,7 +31,7 @@ void die_lib(int code) __attribute__((noreturn));
 /* The exit status for a libmreg error code. */
 int exit_status_for(int code);
 
-/* Global options, set by cmd/mreg.c before the command runs. */
+/* Global options, set by cmd/builtin.c before the command runs. */
 extern int opt_quiet;
 /* 1 when progress should be shown: stderr is a terminal and not --quiet. */
 int show_progress(void);

@@ -1,164 +1,87 @@
 /*
- * mreg: the command dispatcher, the entry point of mreg-core.so, which the
- * mreg executable (cmd/main.c) loads and calls with its whole command
- * line.  Global options, then a command from the sorted table below, which
- * gets the registry opened for it when it needs one.  A command's return
- * value is the exit status.
+ * mreg: the executable.  It answers `mreg resolve`, the serving path,
+ * itself from the route's loose objects (src/route-direct.c), and leaves
+ * every other command to mreg-core.so, which it loads only then.  The
+ * core links libgit2, OpenSSL and libyaml, and merely loading those takes
+ * longer than resolving a route does; a process that only resolves pays
+ * for zlib, nettle and jansson.  See "The serving path" in
+ * Documentation/technical/route-format.adoc.
  */
 #include "common.h"
-#include "parse-options.h"
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { NEED_REGISTRY = 1 };
+#ifndef MREG_CORE_PATH
+#define MREG_CORE_PATH "/usr/local/lib/mreg/mreg-core.so"
+#endif
 
-struct command {
-	const char *name;
-	int (*fn)(int, const char **, struct mreg_registry *);
-	int flags;
-	const char *summary;
-};
-
-/* Sorted by name: help lists them in this order. */
-static const struct command commands[] = {
-	{ "approve", cmd_approve, NEED_REGISTRY, "Approve a version for a stage of a route" },
-	{ "cat", cmd_cat, NEED_REGISTRY, "Write one verified file of a bundle to stdout" },
-	{ "clone", cmd_clone, 0, "Copy a registry, verified, and pin its trust root" },
-	{ "config", cmd_config, NEED_REGISTRY, "Get and set registry options" },
-	{ "diff", cmd_diff, NEED_REGISTRY, "Show two model versions side by side" },
-	{ "export", cmd_export, NEED_REGISTRY, "Write a verified bundle to a directory" },
-	{ "fetch", cmd_fetch, NEED_REGISTRY, "Fetch, verify and fast-forward from a remote" },
-	{ "fsck", cmd_fsck, NEED_REGISTRY, "Check the registry's refs, bundles and artifacts" },
-	{ "gate", cmd_gate, NEED_REGISTRY, "Check a candidate version against its gates" },
-	{ "help", cmd_help, 0, "Show help for mreg or one of its commands" },
-	{ "init", cmd_init, 0, "Create an empty registry" },
-	{ "keygen", cmd_keygen, 0, "Make an Ed25519 signing key" },
-	{ "list", cmd_list, NEED_REGISTRY, "List model versions" },
-	{ "log", cmd_log, NEED_REGISTRY, "Show route history with verified signatures" },
-	{ "policy", cmd_policy, NEED_REGISTRY, "Show or set who may do what" },
-	{ "promote", cmd_promote, NEED_REGISTRY, "Move a route to a model version" },
-	{ "pull", cmd_pull, NEED_REGISTRY, "Fetch, verify and fast-forward (as fetch)" },
-	{ "push", cmd_push, NEED_REGISTRY, "Send artifacts, then refs, to a remote" },
-	{ "register", cmd_register, NEED_REGISTRY, "Register a model bundle from a manifest" },
-	{ "remote", cmd_remote, NEED_REGISTRY, "Add, remove and list remotes" },
-	{ "resolve", cmd_resolve, NEED_REGISTRY, "Print the version a route serves" },
-	{ "rollback", cmd_rollback, NEED_REGISTRY, "Put a route's previous version back" },
-	{ "route", cmd_route, NEED_REGISTRY, "List, show, retire routes; set canary traffic" },
-	{ "serve", cmd_serve, 0, "Serve a registry's artifacts over stdin and stdout" },
-	{ "show", cmd_show, NEED_REGISTRY, "Show every part of a model version" },
-	{ "status", cmd_status, NEED_REGISTRY, "Show or move a version's lifecycle state" },
-	{ "verify", cmd_verify, NEED_REGISTRY, "Check every signed chain from its root" },
-};
-
-static const char *const mreg_usage[] = {
-	"mreg [-R DIR | --registry DIR] [--quiet] <command> [<args>]",
-	"mreg --version",
-	NULL
-};
-
-static const struct command *find_command(const char *name)
+/*
+ * mreg-core.so beside the executable, as in the build tree, else where
+ * `make install` put it.  /proc/self/exe names the real file, so a
+ * symbolic link to mreg finds the right core.
+ */
+static void core_path(struct strbuf *path)
 {
-	size_t i;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
 
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
-}
-
-static void list_commands(FILE *fp)
-{
-	size_t i;
-
-	fprintf(fp, "usage: %s\n   or: %s\n\nCommands:\n", mreg_usage[0], mreg_usage[1]);
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-12s%s\n", commands[i].name, commands[i].summary);
-	fprintf(fp, "\nSee 'mreg help <command>' or 'man mreg-<command>' for more.\n");
-}
-
-int cmd_help(int argc, const char **argv, struct mreg_registry *reg)
-{
-	const struct command *c;
-	const char *help_argv[] = { NULL, "-h", NULL };
-
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: mreg help [COMMAND]\n");
-		fflush(stdout);
-		return EXIT_USAGE;
-	}
-	if (argc < 2) {
-		list_commands(stdout);
-		return finish_stdout(0);
-	}
-	c = find_command(argv[1]);
-	if (!c) {
-		error("'%s' is not an mreg command; see 'mreg help'", argv[1]);
-		return EXIT_USAGE;
-	}
-	/* `mreg help CMD` is `mreg CMD -h`, but a successful one. */
-	help_argv[0] = c->name;
-	help_exit_status = 0;
-	return c->fn(2, help_argv, reg);
-}
-
-const char mreg_core_version[] = MREG_VERSION;
-
-int mreg_main(int argc, const char **argv)
-{
-	const char *registry = NULL;
-	const struct command *c;
-	struct mreg_registry *reg = NULL;
-	int i, err, status;
-
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-R") || !strcmp(a, "--registry")) {
-			if (++i >= argc) {
-				error("option '%s' requires a value", a);
-				list_commands(stderr);
-				return EXIT_USAGE;
-			}
-			registry = argv[i];
-		} else if (starts_with(a, "--registry=")) {
-			registry = a + strlen("--registry=");
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			opt_quiet = 1;
-		} else if (!strcmp(a, "--version")) {
-			printf("mreg version %s\n", MREG_VERSION);
-			return finish_stdout(0);
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			list_commands(stdout);
-			return finish_stdout(0);
-		} else {
-			error("unknown option '%s'", a);
-			list_commands(stderr);
-			return EXIT_USAGE;
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			strbuf_add(path, exe, slash + 1 - exe);
+			strbuf_addstr(path, "mreg-core.so");
+			if (!access(path->buf, F_OK))
+				return;
+			strbuf_reset(path);
 		}
 	}
-	if (i >= argc) {
-		list_commands(stderr);
-		return EXIT_USAGE;
+	strbuf_addstr(path, MREG_CORE_PATH);
+}
+
+static int run_core(int argc, const char **argv)
+{
+	struct strbuf path = STRBUF_INIT;
+	int (*core_main)(int, const char **);
+	const char *version;
+	void *core;
+
+	core_path(&path);
+	/* Never closed: the commands run until exit, and sanitizers want it so. */
+	if (!(core = dlopen(path.buf, RTLD_LAZY | RTLD_LOCAL)))
+		die("cannot load the mreg commands: %s", dlerror());
+	version = dlsym(core, "mreg_core_version");
+	if (!version || strcmp(version, MREG_VERSION))
+		die("%s is not mreg %s's (it is %s); reinstall mreg", path.buf,
+		    MREG_VERSION, version ? version : "not mreg's at all");
+	*(void **)&core_main = dlsym(core, "mreg_main");
+	if (!core_main)
+		die("%s has no entry point: %s", path.buf, dlerror());
+	strbuf_release(&path);
+	return core_main(argc, argv);
+}
+
+int main(int argc, const char **argv)
+{
+	const char *registry = NULL;
+	int i, status;
+
+	/* Global options as mreg_main reads them; anything odd is its to judge. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if ((!strcmp(argv[i], "-R") || !strcmp(argv[i], "--registry")) && i + 1 < argc)
+			registry = argv[++i];
+		else if (starts_with(argv[i], "--registry="))
+			registry = argv[i] + strlen("--registry=");
+		else if (strcmp(argv[i], "-q") && strcmp(argv[i], "--quiet"))
+			break;
 	}
-	c = find_command(argv[i]);
-	if (!c) {
-		error("'%s' is not an mreg command; see 'mreg help'", argv[i]);
-		return EXIT_USAGE;
-	}
-	argc -= i;
-	argv += i;
-	if ((err = mreg_global_init()) < 0)
-		die("%s", mreg_error_last());
-	/* -h needs no registry: let the command print its usage first. */
-	if ((c->flags & NEED_REGISTRY) && !(argc == 2 && !strcmp(argv[1], "-h")) &&
-	    (err = mreg_registry_discover(&reg, registry, NULL)) < 0)
-		die("%s", mreg_error_last());
-	if (!(c->flags & NEED_REGISTRY) && registry)
-		setenv("MREG_DIR", registry, 1);
-	status = c->fn(argc, argv, reg);
-	mreg_registry_free(reg);
-	mreg_global_shutdown();
-	return status;
+	if (i < argc && !strcmp(argv[i], "resolve") &&
+	    (status = resolve_direct(argc - i, argv + i, registry)) >= 0)
+		return status;
+	return run_core(argc, argv);
 }
