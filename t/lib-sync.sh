@@ -31,3 +31,37 @@ register_in () {
 	mreg -R "$1/.mreg" register -q "$1/b-$2/mreg.yaml" >/dev/null &&
 	mreg -R "$1/.mreg" status home_ranker@$2 validated -m "offline evaluation" >/dev/null
 }
+
+# push_at_go DIR: "mreg push" in DIR once the file "go" exists, in the
+# background; its exit status lands in DIR.rc, its output in DIR.out.
+push_at_go () {
+	(
+		cd "$1" &&
+		while ! test -f ../go
+		do
+			sleep 0.01
+		done &&
+		mreg push >../"$1".out 2>../"$1".err
+		echo $? >../"$1".rc
+	) &
+}
+
+# setup_team_a KB: keys alice and bob in $HOME; team A's registry in A/,
+# signed by alice, with a policy (principals alice and bob, root alice)
+# and home_ranker@v1 of KB kilobytes, validated.
+setup_team_a () {
+	mreg keygen -f alice >/dev/null 2>&1 &&
+	mreg keygen -f bob >/dev/null 2>&1 &&
+	mkdir A &&
+	(cd A && setup_registry) &&
+	team A alice alice &&
+	cat >policy.yaml <<-EOF &&
+	mreg_policy: 1
+	principals:
+	  alice: {key: "$(cut -d" " -f1,2 alice.pub)"}
+	  bob: {key: "$(cut -d" " -f1,2 bob.pub)"}
+	roots: [alice]
+	EOF
+	mreg -R A/.mreg policy set policy.yaml >/dev/null &&
+	register_in A v1 "$1"
+}

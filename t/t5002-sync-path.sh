@@ -59,20 +59,6 @@ craft_route () {
 	fi
 }
 
-# push_at_go DIR: "mreg push" in DIR once the file "go" exists, in the
-# background; its exit status lands in DIR.rc, its output in DIR.out.
-push_at_go () {
-	(
-		cd "$1" &&
-		while ! test -f ../go
-		do
-			sleep 0.01
-		done &&
-		mreg push >../"$1".out 2>../"$1".err
-		echo $? >../"$1".rc
-	) &
-}
-
 test_expect_success 'setup: keys for alice (team A), bob (team B) and mallory' '
 	mreg keygen -f alice >alice.out 2>alice.err &&
 	mreg keygen -f bob >/dev/null 2>&1 &&

@@ -54,18 +54,6 @@ start_daemon () {
 	done
 }
 
-push_at_go () {
-	(
-		cd "$1" &&
-		while ! test -f ../go
-		do
-			sleep 0.01
-		done &&
-		mreg push >../"$1".out 2>../"$1".err
-		echo $? >../"$1".rc
-	) &
-}
-
 test_expect_success 'setup: a git daemon with receive-pack on a loopback port' '
 	mkdir srv &&
 	git init -q --bare srv/remote.git &&
@@ -77,20 +65,7 @@ test_expect_success 'setup: a git daemon with receive-pack on a loopback port' '
 '
 
 test_expect_success 'setup: team A with keys, a policy and a version kept in git' '
-	mreg keygen -f alice >/dev/null 2>&1 &&
-	mreg keygen -f bob >/dev/null 2>&1 &&
-	mkdir A &&
-	(cd A && setup_registry) &&
-	team A alice alice &&
-	cat >policy.yaml <<-EOF &&
-	mreg_policy: 1
-	principals:
-	  alice: {key: "$(cut -d" " -f1,2 alice.pub)"}
-	  bob: {key: "$(cut -d" " -f1,2 bob.pub)"}
-	roots: [alice]
-	EOF
-	mreg -R A/.mreg policy set policy.yaml >/dev/null &&
-	register_in A v1 512 &&
+	setup_team_a 512 &&
 	find A/.mreg/artifacts -type f >arts &&
 	test_must_be_empty arts &&
 	mreg -R A/.mreg promote home_feed v1 >/dev/null

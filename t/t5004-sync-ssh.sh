@@ -190,20 +190,7 @@ test_expect_success 'setup: the environment mreg uses for ssh' '
 '
 
 test_expect_success 'setup: team A with a key, a policy, a version over 1 MiB' '
-	mreg keygen -f alice >/dev/null 2>&1 &&
-	mreg keygen -f bob >/dev/null 2>&1 &&
-	mkdir A &&
-	(cd A && setup_registry) &&
-	team A alice alice &&
-	cat >policy.yaml <<-EOF &&
-	mreg_policy: 1
-	principals:
-	  alice: {key: "$(cut -d" " -f1,2 alice.pub)"}
-	  bob: {key: "$(cut -d" " -f1,2 bob.pub)"}
-	roots: [alice]
-	EOF
-	mreg -R A/.mreg policy set policy.yaml >/dev/null &&
-	register_in A v1 2048 &&
+	setup_team_a 2048 &&
 	mreg -R A/.mreg promote home_feed v1 >/dev/null
 '
 
