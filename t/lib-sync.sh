@@ -46,12 +46,10 @@ push_at_go () {
 	) &
 }
 
-# setup_team_a KB: keys alice and bob in $HOME; team A's registry in A/,
-# signed by alice, with a policy (principals alice and bob, root alice)
+# setup_team_a KB: team A's registry in A/, signed by alice (keys alice
+# and bob in $HOME, made first), with a policy naming both (root alice)
 # and home_ranker@v1 of KB kilobytes, validated.
 setup_team_a () {
-	mreg keygen -f alice >/dev/null 2>&1 &&
-	mreg keygen -f bob >/dev/null 2>&1 &&
 	mkdir A &&
 	(cd A && setup_registry) &&
 	team A alice alice &&
@@ -62,6 +60,6 @@ setup_team_a () {
 	  bob: {key: "$(cut -d" " -f1,2 bob.pub)"}
 	roots: [alice]
 	EOF
-	mreg -R A/.mreg policy set policy.yaml >/dev/null &&
+	mreg -R A/.mreg policy set -m "teams A and B" policy.yaml >/dev/null &&
 	register_in A v1 "$1"
 }

@@ -69,18 +69,7 @@ test_expect_success 'setup: keys for alice (team A), bob (team B) and mallory' '
 '
 
 test_expect_success 'setup: team A registers, sets a policy naming both teams, promotes' '
-	mkdir A &&
-	(cd A && setup_registry) &&
-	team A alice alice &&
-	cat >policy.yaml <<-EOF &&
-	mreg_policy: 1
-	principals:
-	  alice: {key: "$(cut -d" " -f1,2 alice.pub)"}
-	  bob: {key: "$(cut -d" " -f1,2 bob.pub)"}
-	roots: [alice]
-	EOF
-	mreg -R A/.mreg policy set -m "teams A and B" policy.yaml >/dev/null &&
-	register_in A v1 2048 &&
+	setup_team_a 2048 &&
 	mreg -R A/.mreg promote -m "first production model" home_feed v1 >/dev/null &&
 	git init -q --bare remote.git
 '

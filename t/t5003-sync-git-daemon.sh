@@ -65,6 +65,8 @@ test_expect_success 'setup: a git daemon with receive-pack on a loopback port' '
 '
 
 test_expect_success 'setup: team A with keys, a policy and a version kept in git' '
+	mreg keygen -f alice >/dev/null 2>&1 &&
+	mreg keygen -f bob >/dev/null 2>&1 &&
 	setup_team_a 512 &&
 	find A/.mreg/artifacts -type f >arts &&
 	test_must_be_empty arts &&

@@ -190,6 +190,8 @@ test_expect_success 'setup: the environment mreg uses for ssh' '
 '
 
 test_expect_success 'setup: team A with a key, a policy, a version over 1 MiB' '
+	mreg keygen -f alice >/dev/null 2>&1 &&
+	mreg keygen -f bob >/dev/null 2>&1 &&
 	setup_team_a 2048 &&
 	mreg -R A/.mreg promote home_feed v1 >/dev/null
 '
