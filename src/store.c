@@ -219,8 +219,7 @@ int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
 {
 	struct tempfile *t;
 	char *dest = NULL;
-	struct stat st;
-	int err, r;
+	int err;
 
 	t = tempfile_create(reg->tmp, "artifact-", 0444);
 	if (!t)
@@ -239,29 +238,15 @@ int mreg_store_put_fd(char *hex, uint64_t *size, struct mreg_registry *reg,
 		err = mreg_error_errno(MREG_EIO, "cannot create directory for", dest);
 		goto done;
 	}
-	r = tempfile_link(t, dest);
-	if (r < 0) {
-		err = mreg_error_errno(MREG_EIO, "cannot store artifact", dest);
-		goto done;
-	}
 	/*
-	 * The object was already there.  Its name vouches for its bytes only
-	 * if its size agrees; a short one (a damaged store) is replaced by
-	 * the copy we have just verified.
+	 * Into place even when the object is there already: the copy just
+	 * written was hashed on the way and is known good, while the one there
+	 * may have been damaged since (fsck and verify find that; this
+	 * mends it), and the copy has been paid for.  Readers holding the old
+	 * file open keep it.
 	 */
-	if (r == 1 && (stat(dest, &st) < 0 || (uint64_t)st.st_size != *size)) {
-		tempfile_delete(t);
-		t = tempfile_create(reg->tmp, "artifact-", 0444);
-		if (!t || lseek(fd, 0, SEEK_SET) < 0) {
-			err = mreg_error_errno(MREG_EIO, "cannot repair", dest);
-			goto done;
-		}
-		if ((err = stream(hex, size, fd, t->fd, t->path, expected_total,
-				  progress, payload)) < 0)
-			goto done;
-		if (tempfile_rename(t, dest) < 0)
-			err = mreg_error_errno(MREG_EIO, "cannot repair", dest);
-	}
+	if (tempfile_rename(t, dest) < 0)
+		err = mreg_error_errno(MREG_EIO, "cannot store artifact", dest);
 done:
 	tempfile_delete(t);
 	free(dest);

@@ -102,6 +102,14 @@ test_expect_success 'registering the same bytes again repairs the store' '
 	sed -i "s/^model_version: .*/model_version: v3/" b2/mreg.yaml &&
 	mreg register b2/mreg.yaml &&
 	mreg fsck >out &&
+	test_must_be_empty out &&
+	chmod u+w "$(cat objpath)" &&
+	printf "X" | dd of="$(cat objpath)" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	test_expect_code 1 mreg fsck >out &&
+	grep "is corrupt: its bytes hash to" out &&
+	sed -i "s/^model_version: .*/model_version: v4/" b2/mreg.yaml &&
+	mreg register b2/mreg.yaml &&
+	mreg fsck >out &&
 	test_must_be_empty out
 '
 
