@@ -41,7 +41,7 @@ mreg=$bin/mreg
 
 start=$(date +%s)
 mkdir -p "$dir"
-"$mreg" init "$dir" >/dev/null
+"$mreg" init -q "$dir"
 reg=$(cd "$dir/.mreg" && pwd)
 "$mreg" -R "$reg" config set user.name "Registry Generator"
 "$mreg" -R "$reg" config set user.email generator@example.com

@@ -92,7 +92,7 @@ measure () {
 
 fresh_registry () {
 	rm -rf "$work/reg"
-	"$mreg" init "$work/reg" >/dev/null
+	"$mreg" init -q "$work/reg"
 	"$mreg" -R "$work/reg/.mreg" config set user.name "Perf Runner"
 	"$mreg" -R "$work/reg/.mreg" config set user.email perf@example.com
 }
