@@ -46,6 +46,35 @@ push_at_go () {
 	) &
 }
 
+# race_pushes: pushes R1 and R2 at once; exactly one must succeed and
+# the other fail with status 1.  Sets $win and $lose to R1 and R2.
+race_pushes () {
+	rm -f go R1.rc R2.rc &&
+	push_at_go R1 &&
+	push_at_go R2 &&
+	touch go &&
+	wait &&
+	cat R1.rc R2.rc | sort >rcs &&
+	printf "0\n1\n" >expect &&
+	test_cmp expect rcs &&
+	if test "$(cat R1.rc)" = 0
+	then
+		win=R1 lose=R2
+	else
+		win=R2 lose=R1
+	fi
+}
+
+# first_push_report: what "mreg push" prints, sorted, when team A first
+# pushes home_ranker@v1, its policy, route home_feed and status chain.
+first_push_report () {
+	for ref in models/home_ranker/v1 policy routes/home_feed status/home_ranker/v1
+	do
+		printf "%-10s %s %s\n" pushed refs/mreg/$ref \
+			$(short A/.mreg refs/mreg/$ref) || return 1
+	done
+}
+
 # setup_team_a KB: team A's registry in A/, signed by alice (keys alice
 # and bob in $HOME, made first), with a policy naming both (root alice)
 # and home_ranker@v1 of KB kilobytes, validated.

@@ -89,11 +89,7 @@ test_expect_success 'remote add, list; a second remote of that name is refused' 
 
 test_expect_success 'team A pushes: artifacts under artifacts/ab/cd/, then the refs' '
 	(cd A && mreg push >../out) &&
-	for ref in models/home_ranker/v1 policy routes/home_feed status/home_ranker/v1
-	do
-		printf "%-10s %s %s\n" pushed refs/mreg/$ref \
-			$(short A/.mreg refs/mreg/$ref) || return 1
-	done >expect &&
+	first_push_report >expect &&
 	sort out >actual &&
 	test_cmp expect actual &&
 	remote_refs A/.mreg >expect &&
@@ -600,19 +596,7 @@ test_expect_success 'two pushes of one route racing in parallel: exactly one win
 		team R2 bob bob &&
 		mreg -R R1/.mreg route set-traffic home_feed $((round + 10))% >/dev/null &&
 		mreg -R R2/.mreg route set-traffic home_feed $((round + 20))% >/dev/null &&
-		push_at_go R1 &&
-		push_at_go R2 &&
-		touch go &&
-		wait &&
-		cat R1.rc R2.rc | sort >rcs &&
-		printf "0\n1\n" >expect &&
-		test_cmp expect rcs || return 1
-		if test "$(cat R1.rc)" = 0
-		then
-			win=R1 lose=R2
-		else
-			win=R2 lose=R1
-		fi &&
+		race_pushes || return 1
 		test "$(git --git-dir=race.git rev-parse refs/mreg/routes/home_feed)" = \
 			"$(git --git-dir=$win/.mreg rev-parse refs/mreg/routes/home_feed)" &&
 		grep "^rejected   refs/mreg/routes/home_feed.*fetch and retry" $lose.out || return 1
